@@ -25,6 +25,7 @@ internal sealed class SocketHub : ISocketHub
     private readonly SessionSocketsMetrics _metrics;
     private readonly ILogger _logger;
     private readonly JsonSerializerOptions _json;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reserved;
 
     public SocketHub(ISessionBackplane backplane, SessionValidator validator, SessionSocketsMetrics metrics, ILoggerFactory loggerFactory, IOptions<JsonOptions> json)
@@ -71,6 +72,11 @@ internal sealed class SocketHub : ISocketHub
         if (_connections.TryRemove(connection.Id, out _))
         {
             _metrics.ConnectionClosed(connection.CloseCode);
+        }
+
+        if (IsShuttingDown && _connections.IsEmpty)
+        {
+            _drained.TrySetResult();
         }
     }
 
@@ -195,16 +201,14 @@ internal sealed class SocketHub : ISocketHub
             connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
         }
 
-        using var deadline = new CancellationTokenSource(timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
-        try
+        if (_connections.IsEmpty)
         {
-            while (!_connections.IsEmpty)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), time, linked.Token).ConfigureAwait(false);
-            }
+            _drained.TrySetResult();
         }
-        catch (OperationCanceledException)
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var expired = Task.Delay(timeout, time, deadline.Token);
+        if (await Task.WhenAny(_drained.Task, expired).ConfigureAwait(false) != _drained.Task)
         {
             var left = _connections.Values.ToArray();
             Log.ShutdownForced(_logger, left.Length);
@@ -212,6 +216,15 @@ internal sealed class SocketHub : ISocketHub
             {
                 connection.Abort();
             }
+        }
+
+        await deadline.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await expired.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

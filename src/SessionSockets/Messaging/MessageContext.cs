@@ -60,6 +60,26 @@ public sealed class MessageContext
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Queues the reply to this message with <paramref name="utf8Json"/> as its <c>data</c>, without serialising:
+    /// an echo of <see cref="Data"/>, or JSON the application already holds.
+    /// </summary>
+    /// <param name="utf8Json">One JSON value as UTF-8. Anything but <see cref="Data"/> itself is checked to be valid JSON.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the reply is queued.</returns>
+    /// <exception cref="InvalidOperationException">A reply was already sent for this message.</exception>
+    /// <exception cref="ArgumentException"><paramref name="utf8Json"/> is not one valid JSON value.</exception>
+    public ValueTask ReplyRawAsync(ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default)
+    {
+        if (!utf8Json.IsEmpty && !utf8Json.Equals(Data) && !IsSingleJsonValue(utf8Json.Span))
+        {
+            throw new ArgumentException("The reply data must be one valid JSON value.", nameof(utf8Json));
+        }
+
+        ReplyRaw(utf8Json.Span);
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Queues an error reply to this message. The connection stays open.</summary>
     /// <param name="code">A machine-readable code; see <see cref="ErrorCodes"/> for the protocol's own.</param>
     /// <param name="message">A message for humans. Never put secrets or internals here.</param>
@@ -98,6 +118,25 @@ public sealed class MessageContext
         var ok = TryBind(out data);
         error = _bindError;
         return ok;
+    }
+
+    private static bool IsSingleJsonValue(ReadOnlySpan<byte> utf8Json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json);
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     internal void ReplyRaw(ReadOnlySpan<byte> utf8Data)
