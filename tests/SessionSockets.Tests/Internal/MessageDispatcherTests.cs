@@ -35,7 +35,7 @@ public class MessageDispatcherTests
     [TearDown]
     public async Task TearDown() => await _host.DisposeAsync();
 
-    internal static void Handlers(DependencyInjection.ISessionSocketsBuilder builder) => builder
+    internal static void Handlers(SessionSockets.DependencyInjection.ISessionSocketsBuilder builder) => builder
         .MapMessage<EchoData>("echo", (context, data) => context.ReplyAsync(data))
         .MapMessage("whoami", (context, ct) => context.ReplyAsync(new { userId = context.Session?.UserId, authenticated = context.IsAuthenticated }, ct))
         .MapMessage("anon", (context, ct) => context.ReplyAsync(new { authenticated = context.IsAuthenticated }, ct), SessionRequirement.Anonymous)
