@@ -168,6 +168,15 @@ public class SessionSocketOptionsTests
     }
 
     [Test]
+    public void Validate_NestedRateLimit_FailureNamesTheNestedMember()
+    {
+        var options = new SessionSocketOptions();
+        options.RateLimit.Burst = 0;
+
+        Assert.That(Failures(options), Does.Contain("RateLimit").And.Contain("Burst"));
+    }
+
+    [Test]
     public void ThrowIfInvalid_InvalidOptions_ThrowsOptionsValidationException() =>
         Assert.That(() => SessionSocketOptionsValidator.ThrowIfInvalid(new SessionSocketOptions { MaxMessageSize = 1 }),
             Throws.TypeOf<OptionsValidationException>().With.Message.Contains("MaxMessageSize"));

@@ -73,7 +73,7 @@ internal sealed class SessionHandler : IMessageHandler
                 reader.Read();
                 if (isToken && reader.TokenType == JsonTokenType.String)
                 {
-                    token = reader.GetString();
+                    token = ReadString(ref reader);
                 }
                 else
                 {
@@ -86,6 +86,19 @@ internal sealed class SessionHandler : IMessageHandler
         catch (JsonException)
         {
             return null;
+        }
+    }
+
+    /// <summary>The string's value; its raw text when it cannot be decoded (an escaped lone surrogate), which names no session.</summary>
+    private static string ReadString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
         }
     }
 

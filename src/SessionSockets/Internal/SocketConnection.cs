@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Threading.Channels;
-using System.Threading.RateLimiting;
 using SessionSockets.Messaging;
 using SessionSockets.Sessions;
 
@@ -24,7 +23,8 @@ internal sealed class SocketConnection
     private readonly Channel<Inbound> _inbound;
     private readonly CancellationTokenSource _closing = new();
     private readonly CancellationTokenSource _aborted = new();
-    private readonly TokenBucketRateLimiter? _rateLimiter;
+    private readonly int _rateTokenLimit;
+    private double _rateTokens;
     private readonly object _timerLock = new();
 
     private SessionInfo? _session;
@@ -61,14 +61,9 @@ internal sealed class SocketConnection
         });
         if (options.RateLimit.MessagesPerSecond > 0)
         {
-            _rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Max(options.RateLimit.Burst, options.RateLimit.MessagesPerSecond),
-                TokensPerPeriod = options.RateLimit.MessagesPerSecond,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                AutoReplenishment = false,
-                QueueLimit = 0,
-            });
+            // A token bucket on the injected clock (TokenBucketRateLimiter refills from the real Stopwatch).
+            _rateTokenLimit = Math.Max(options.RateLimit.Burst, options.RateLimit.MessagesPerSecond);
+            _rateTokens = _rateTokenLimit;
             _lastReplenish = endpoint.Time.GetTimestamp();
         }
 
@@ -445,7 +440,7 @@ internal sealed class SocketConnection
                     continue;
                 }
 
-                if (_rateLimiter is not null && !TryAcquireRate())
+                if (_rateTokenLimit > 0 && !TryAcquireRate())
                 {
                     RejectForRate(buffer.AsSpan(0, count));
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -541,21 +536,12 @@ internal sealed class SocketConnection
     {
         var time = Endpoint.Time;
         var now = time.GetTimestamp();
-        var elapsed = time.GetElapsedTime(_lastReplenish, now);
-        if (elapsed >= TimeSpan.FromSeconds(1))
+        var refill = time.GetElapsedTime(_lastReplenish, now).TotalSeconds * Endpoint.Options.RateLimit.MessagesPerSecond;
+        _rateTokens = Math.Min(_rateTokenLimit, _rateTokens + refill);
+        _lastReplenish = now;
+        if (_rateTokens >= 1)
         {
-            var periods = (int)Math.Min(elapsed.TotalSeconds, 1 + Math.Ceiling((double)Endpoint.Options.RateLimit.Burst / Endpoint.Options.RateLimit.MessagesPerSecond));
-            for (var i = 0; i < periods; i++)
-            {
-                _rateLimiter!.TryReplenish();
-            }
-
-            _lastReplenish = now;
-        }
-
-        using var lease = _rateLimiter!.AttemptAcquire(1);
-        if (lease.IsAcquired)
-        {
+            _rateTokens--;
             return true;
         }
 
@@ -673,7 +659,6 @@ internal sealed class SocketConnection
             Endpoint.Hub.SessionChanged(this, session, null);
         }
 
-        _rateLimiter?.Dispose();
         _closing.Dispose();
         _aborted.Dispose();
         _socket.Dispose();

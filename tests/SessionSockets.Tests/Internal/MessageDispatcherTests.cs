@@ -35,7 +35,14 @@ public class MessageDispatcherTests
     [TearDown]
     public async Task TearDown() => await _host.DisposeAsync();
 
-    internal static void Handlers(DependencyInjection.ISessionSocketsBuilder builder) => builder
+    internal static void Handlers(SessionSockets.DependencyInjection.ISessionSocketsBuilder builder)
+    {
+        builder.Services.AddScoped<ScopedThing>();
+        builder.AddHandler<ScopedHandler>();
+        MapHandlers(builder);
+    }
+
+    private static void MapHandlers(SessionSockets.DependencyInjection.ISessionSocketsBuilder builder) => builder
         .MapMessage<EchoData>("echo", (context, data) => context.ReplyAsync(data))
         .MapMessage("whoami", (context, ct) => context.ReplyAsync(new { userId = context.Session?.UserId, authenticated = context.IsAuthenticated }, ct))
         .MapMessage("anon", (context, ct) => context.ReplyAsync(new { authenticated = context.IsAuthenticated }, ct), SessionRequirement.Anonymous)
@@ -442,6 +449,56 @@ public class MessageDispatcherTests
     {
         await socket.SendTextAsync(text);
         return await socket.ReceiveTextAsync();
+    }
+
+    [Test]
+    public async Task Dispatch_HandlerClass_IsResolvedFromAFreshScopePerMessage()
+    {
+        var socket = await _host.ConnectAsync();
+        var disposedBefore = ScopedThing.Disposed;
+
+        var first = (await socket.RequestAsync("scoped", "1")).GetProperty("data");
+        var second = (await socket.RequestAsync("scoped", "2")).GetProperty("data");
+
+        Assert.That(first.GetProperty("sameScope").GetBoolean(), Is.True, "the handler and MessageContext.Services share the message's scope");
+        Assert.That(second.GetProperty("instance").GetInt32(), Is.Not.EqualTo(first.GetProperty("instance").GetInt32()));
+        Assert.That(ScopedThing.Disposed, Is.GreaterThan(disposedBefore), "the first message's scope was disposed");
+    }
+
+    [Test]
+    public async Task Dispatch_BoundSessionExpires_PushesExpiredWithoutIdAndCloses1008()
+    {
+        var socket = await _host.ConnectBoundAsync();
+
+        _host.Time.Advance(TimeSpan.FromHours(6));
+        var push = await socket.ReceiveTextAsync();
+        var close = await socket.ReceiveCloseAsync();
+
+        Assert.That(push, Is.EqualTo("{\"type\":\"session\",\"data\":{\"status\":\"expired\"}}"));
+        Assert.That(close, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        Assert.That(socket.Socket.CloseStatusDescription, Is.EqualTo("session expired"));
+    }
+
+    public sealed class ScopedThing : IDisposable
+    {
+        private static int s_next;
+        private static int s_disposed;
+
+        public static int Disposed => Volatile.Read(ref s_disposed);
+
+        public int Instance { get; } = Interlocked.Increment(ref s_next);
+
+        public void Dispose() => Interlocked.Increment(ref s_disposed);
+    }
+
+    private sealed class ScopedHandler(ScopedThing thing) : IMessageHandler
+    {
+        public string Type => "scoped";
+
+        public SessionRequirement SessionRequirement => SessionRequirement.Anonymous;
+
+        public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) =>
+            context.ReplyAsync(new { instance = thing.Instance, sameScope = ReferenceEquals(thing, context.Services.GetRequiredService<ScopedThing>()) }, cancellationToken);
     }
 
     private sealed class Unserializable

@@ -150,6 +150,28 @@ internal sealed class TestSocket(WebSocket socket) : IDisposable
         }
     }
 
+    /// <summary>The next message's text, or the close status when the server closed instead.</summary>
+    public async Task<(string? Text, WebSocketCloseStatus? Close)> ReceiveOrCloseAsync()
+    {
+        using var timeout = Timeout();
+        var buffer = new byte[64 * 1024];
+        var count = 0;
+        while (true)
+        {
+            var result = await Socket.ReceiveAsync(buffer.AsMemory(count), timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (null, Socket.CloseStatus);
+            }
+
+            count += result.Count;
+            if (result.EndOfMessage)
+            {
+                return (Encoding.UTF8.GetString(buffer, 0, count), null);
+            }
+        }
+    }
+
     public async Task<JsonElement> ReceiveAsync()
     {
         using var document = JsonDocument.Parse(await ReceiveTextAsync());
