@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+using SessionSockets.Connections;
+using SessionSockets.Messaging;
+
+namespace Chat;
+
+/// <summary>The payload of <c>chat.send</c>.</summary>
+public sealed record ChatSend([Required, StringLength(1000, MinimumLength = 1)] string Text);
+
+/// <summary><c>chat.send</c>: pushes <c>chat.message</c> to every bound connection on every node, then replies <c>{ok:true}</c>.</summary>
+public sealed class ChatHandler(ISocketHub hub, TimeProvider time) : MessageHandler<ChatSend>("chat.send")
+{
+    protected override async ValueTask HandleAsync(MessageContext context, ChatSend data, CancellationToken cancellationToken)
+    {
+        var message = new { from = context.Session!.UserId, text = data.Text, at = time.GetUtcNow().UtcDateTime };
+        await hub.BroadcastAsync("chat.message", message, cancellationToken);
+        await context.ReplyAsync(new { ok = true }, cancellationToken);
+    }
+}

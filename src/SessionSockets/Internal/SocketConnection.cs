@@ -1,0 +1,676 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using System.Threading.RateLimiting;
+using SessionSockets.Messaging;
+using SessionSockets.Sessions;
+
+namespace SessionSockets.Internal;
+
+/// <summary>
+/// One open WebSocket: a receive loop that always keeps a read pending (zero-byte reads, buffers rented
+/// only while a message arrives), an in-order dispatch loop, and one writer loop draining a bounded send queue.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "RunAsync disposes them when the connection ends.")]
+internal sealed class SocketConnection
+{
+    private const int InitialBufferSize = 1024;
+    private const int InboundCapacity = 8;
+    private static readonly TimeSpan SustainedExcess = TimeSpan.FromSeconds(3);
+    private static long s_nextId;
+
+    private readonly WebSocket _socket;
+    private readonly Channel<byte[]> _outbound;
+    private readonly Channel<Inbound> _inbound;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly CancellationTokenSource _aborted = new();
+    private readonly TokenBucketRateLimiter? _rateLimiter;
+    private readonly object _timerLock = new();
+
+    private SessionInfo? _session;
+    private int _closeRequested;
+    private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
+    private string? _closeReason;
+    private volatile bool _dropPending;
+    private byte[]? _finalFrame;
+    private ITimer? _authTimer;
+    private ITimer? _expiryTimer;
+    private ITimer? _closeTimer;
+    private int _failedSessionAttempts;
+    private long _lastReplenish;
+    private long _excessStart;
+    private long _lastRejection;
+    private DateTimeOffset _lastRenewalAttempt;
+
+    public SocketConnection(SessionSocketEndpoint endpoint, WebSocket socket)
+    {
+        Endpoint = endpoint;
+        _socket = socket;
+        Id = Interlocked.Increment(ref s_nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        var options = endpoint.Options;
+        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.MaxQueuedMessages)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _inbound = Channel.CreateBounded<Inbound>(new BoundedChannelOptions(InboundCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        if (options.RateLimit.MessagesPerSecond > 0)
+        {
+            _rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = Math.Max(options.RateLimit.Burst, options.RateLimit.MessagesPerSecond),
+                TokensPerPeriod = options.RateLimit.MessagesPerSecond,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                AutoReplenishment = false,
+                QueueLimit = 0,
+            });
+            _lastReplenish = endpoint.Time.GetTimestamp();
+        }
+
+        Context = new MessageContext(this);
+    }
+
+    public string Id { get; }
+
+    public SessionSocketEndpoint Endpoint { get; }
+
+    public SessionInfo? Session => Volatile.Read(ref _session);
+
+    public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
+
+    /// <summary>The one context reused for every message of this connection (they are handled one at a time).</summary>
+    public MessageContext Context { get; }
+
+    /// <summary>The close code the connection ended with, for metrics and logs.</summary>
+    public int CloseCode { get; private set; } = (int)WebSocketCloseStatus.NormalClosure;
+
+    public async Task RunAsync(SessionInfo? initialSession)
+    {
+        if (initialSession is not null)
+        {
+            Bind(initialSession);
+        }
+        else
+        {
+            StartAuthenticationDeadline();
+        }
+
+        var writer = WriteLoopAsync();
+        var dispatcher = DispatchLoopAsync();
+        await ReceiveLoopAsync().ConfigureAwait(false);
+
+        // The client is gone or the close handshake is over: stop whatever still runs.
+        _inbound.Writer.TryComplete();
+        if (!IsClosing)
+        {
+            RequestClose(WebSocketCloseStatus.NormalClosure, null);
+        }
+
+        await dispatcher.ConfigureAwait(false);
+        await writer.ConfigureAwait(false);
+        Cleanup();
+    }
+
+    /// <summary>Queues a serialised envelope. Returns false when the connection is closing or its queue overflowed.</summary>
+    public bool Enqueue(byte[] frame)
+    {
+        if (_outbound.Writer.TryWrite(frame))
+        {
+            return true;
+        }
+
+        if (!IsClosing)
+        {
+            Endpoint.Metrics.QueueOverflow();
+            Log.SendQueueOverflow(Endpoint.Logger, Id, Endpoint.Options.MaxQueuedMessages);
+            RequestClose(WebSocketCloseStatus.PolicyViolation, "send queue overflow", dropPending: true);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Starts closing: already queued messages (and <paramref name="finalFrame"/>) are flushed, then the close
+    /// frame goes out; nothing queued later is sent. The first request wins.
+    /// </summary>
+    public bool RequestClose(WebSocketCloseStatus status, string? reason, byte[]? finalFrame = null, bool dropPending = false)
+    {
+        if (Interlocked.CompareExchange(ref _closeRequested, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        _closeStatus = status;
+        _closeReason = reason;
+        CloseCode = (int)status;
+        if (dropPending)
+        {
+            _dropPending = true;
+        }
+
+        if (finalFrame is not null)
+        {
+            _finalFrame = finalFrame;
+            if (!_outbound.Writer.TryWrite(finalFrame))
+            {
+                _dropPending = true;
+            }
+        }
+
+        _outbound.Writer.TryComplete();
+        lock (_timerLock)
+        {
+            _authTimer?.Dispose();
+            _expiryTimer?.Dispose();
+            _closeTimer = Endpoint.Time.CreateTimer(static s => ((SocketConnection)s!).Abort(), this, Endpoint.CloseTimeout, Timeout.InfiniteTimeSpan);
+        }
+
+        CancelQuietly(_closing);
+        return true;
+    }
+
+    /// <summary>Ends the connection at once, without a close handshake.</summary>
+    public void Abort()
+    {
+        Interlocked.CompareExchange(ref _closeRequested, 1, 0);
+        _outbound.Writer.TryComplete();
+        CancelQuietly(_closing);
+        CancelQuietly(_aborted);
+        _socket.Abort();
+    }
+
+    public void Bind(SessionInfo session)
+    {
+        var previous = Interlocked.Exchange(ref _session, session);
+        Endpoint.Hub.SessionChanged(this, previous, session);
+        _lastRenewalAttempt = session.LastSeenAt;
+        lock (_timerLock)
+        {
+            if (IsClosing)
+            {
+                return;
+            }
+
+            _authTimer?.Dispose();
+            _authTimer = null;
+            ScheduleExpiry(session.ExpiresAt);
+        }
+
+        Log.SessionBound(Endpoint.Logger, Id, SessionTokens.LogPrefix(session.Id), session.UserId);
+    }
+
+    public void Unbind()
+    {
+        var previous = Interlocked.Exchange(ref _session, null);
+        if (previous is null)
+        {
+            return;
+        }
+
+        Endpoint.Hub.SessionChanged(this, previous, null);
+        lock (_timerLock)
+        {
+            _expiryTimer?.Dispose();
+            _expiryTimer = null;
+        }
+
+        StartAuthenticationDeadline();
+    }
+
+    /// <summary>Applies a renewal (from this node or another) to the bound session.</summary>
+    public void Renewed(string sessionId, DateTimeOffset expiresAt, DateTimeOffset? renewedAt)
+    {
+        var current = Session;
+        if (current is null || current.Id != sessionId)
+        {
+            return;
+        }
+
+        var updated = current with { ExpiresAt = expiresAt, LastSeenAt = renewedAt ?? current.LastSeenAt };
+        if (Interlocked.CompareExchange(ref _session, updated, current) == current)
+        {
+            lock (_timerLock)
+            {
+                if (!IsClosing)
+                {
+                    ScheduleExpiry(expiresAt);
+                }
+            }
+        }
+    }
+
+    /// <summary>Pushes <c>{"type":"session","data":{"status":...}}</c> and closes with 1008.</summary>
+    public void EndSession(string status, string reason)
+    {
+        var push = EnvelopeWriter.WriteRaw(MessageTypes.Session, null, status == "revoked" ? RevokedData : ExpiredData);
+        if (RequestClose(WebSocketCloseStatus.PolicyViolation, reason, push))
+        {
+            Endpoint.Metrics.MessageSent(MessageTypes.Session);
+        }
+    }
+
+    /// <summary>Counts a non-valid <c>session</c> answer; true when the connection has now had too many.</summary>
+    public bool RecordFailedSessionAttempt() =>
+        Interlocked.Increment(ref _failedSessionAttempts) >= Endpoint.Options.MaxFailedSessionAttempts;
+
+    /// <summary>True at most once per <see cref="SessionSocketOptions.RenewalInterval"/> per connection while sliding expiration is on.</summary>
+    public bool ShouldRenew(SessionInfo session, DateTimeOffset now)
+    {
+        if (!Endpoint.Options.SlidingExpiration || now - _lastRenewalAttempt < Endpoint.Options.RenewalInterval
+            || now - session.LastSeenAt < Endpoint.Options.RenewalInterval)
+        {
+            return false;
+        }
+
+        _lastRenewalAttempt = now;
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> RevokedData => """{"status":"revoked"}"""u8;
+
+    private static ReadOnlySpan<byte> ExpiredData => """{"status":"expired"}"""u8;
+
+    private void StartAuthenticationDeadline()
+    {
+        if (Endpoint.Options.SessionMode != SessionMode.InBand)
+        {
+            return;
+        }
+
+        lock (_timerLock)
+        {
+            if (IsClosing || _authTimer is not null)
+            {
+                return;
+            }
+
+            _authTimer = Endpoint.Time.CreateTimer(
+                static s =>
+                {
+                    var connection = (SocketConnection)s!;
+                    if (connection.Session is null && connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "authentication timeout"))
+                    {
+                        Log.AuthenticationTimeout(connection.Endpoint.Logger, connection.Id);
+                    }
+                },
+                this,
+                Endpoint.Options.AuthenticationTimeout,
+                Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void ScheduleExpiry(DateTimeOffset expiresAt)
+    {
+        var due = expiresAt - Endpoint.Time.GetUtcNow();
+        if (due < TimeSpan.Zero)
+        {
+            due = TimeSpan.Zero;
+        }
+
+        // Timers take at most ~49 days; a later expiry is re-armed when this one fires.
+        var max = TimeSpan.FromDays(30);
+        if (due > max)
+        {
+            due = max;
+        }
+
+        if (_expiryTimer is null)
+        {
+            _expiryTimer = Endpoint.Time.CreateTimer(static s => ((SocketConnection)s!).OnExpiryTimer(), this, due, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _expiryTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnExpiryTimer()
+    {
+        var session = Session;
+        if (session is null)
+        {
+            return;
+        }
+
+        if (session.ExpiresAt > Endpoint.Time.GetUtcNow())
+        {
+            lock (_timerLock)
+            {
+                if (!IsClosing)
+                {
+                    ScheduleExpiry(session.ExpiresAt);
+                }
+            }
+
+            return;
+        }
+
+        Log.SessionExpired(Endpoint.Logger, SessionTokens.LogPrefix(session.Id), Id);
+        EndSession("expired", "session expired");
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var token = _aborted.Token;
+        var max = Endpoint.Options.MaxMessageSize;
+        try
+        {
+            while (true)
+            {
+                // A zero-byte read waits for the next frame without holding a buffer.
+                var head = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                if (head.MessageType == WebSocketMessageType.Close)
+                {
+                    OnClientClose();
+                    return;
+                }
+
+                if (IsClosing)
+                {
+                    if (!await DrainUntilCloseAsync(head.EndOfMessage, token).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                if (head.MessageType == WebSocketMessageType.Binary)
+                {
+                    RequestClose(WebSocketCloseStatus.InvalidMessageType, "binary messages are not supported");
+                    continue;
+                }
+
+                var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferSize, max + 1));
+                var count = 0;
+                var endOfMessage = head.EndOfMessage;
+                var tooBig = false;
+                var closed = false;
+                while (!endOfMessage)
+                {
+                    var limit = Math.Min(buffer.Length, max + 1);
+                    if (count == limit)
+                    {
+                        if (limit > max)
+                        {
+                            tooBig = true;
+                            break;
+                        }
+
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                        buffer.AsSpan(0, count).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                        limit = Math.Min(buffer.Length, max + 1);
+                    }
+
+                    var result = await _socket.ReceiveAsync(buffer.AsMemory(count, limit - count), token).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        closed = true;
+                        break;
+                    }
+
+                    count += result.Count;
+                    endOfMessage = result.EndOfMessage;
+                }
+
+                if (closed)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    OnClientClose();
+                    return;
+                }
+
+                if (tooBig || count > max)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    RequestClose(WebSocketCloseStatus.MessageTooBig, "message too big");
+                    if (!await DrainUntilCloseAsync(endOfMessage, token).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                if (_rateLimiter is not null && !TryAcquireRate())
+                {
+                    RejectForRate(buffer.AsSpan(0, count));
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    continue;
+                }
+
+                await _inbound.Writer.WriteAsync(new Inbound(buffer, count), token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (WebSocketException ex)
+        {
+            // Invalid UTF-8 (closed 1007 by the framework), a reset, or a keep-alive timeout.
+            if (ex.WebSocketErrorCode == WebSocketError.Faulted && _socket.CloseStatus is { } status)
+            {
+                CloseCode = (int)status;
+            }
+            else if (!IsClosing)
+            {
+                CloseCode = (int)WebSocketCloseStatus.EndpointUnavailable;
+            }
+
+            Log.ConnectionAborted(Endpoint.Logger, Id, ex);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or ChannelClosedException)
+        {
+            Log.ConnectionAborted(Endpoint.Logger, Id, ex);
+        }
+        finally
+        {
+            if (_socket.State is not WebSocketState.Closed and not WebSocketState.CloseReceived)
+            {
+                // Reading is over without a close handshake: nothing more can be delivered.
+                Abort();
+            }
+        }
+    }
+
+    /// <summary>After the server asked to close: read and drop data until the client's close frame. False when it came.</summary>
+    private async ValueTask<bool> DrainUntilCloseAsync(bool endOfMessage, CancellationToken token)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(scratch.AsMemory(), token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    OnClientClose();
+                    return false;
+                }
+
+                if (result.EndOfMessage || endOfMessage)
+                {
+                    return true;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private void OnClientClose()
+    {
+        // Echo the client's code (1000 when it gave none) unless the server is already closing.
+        var status = _socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure;
+        if (status is WebSocketCloseStatus.Empty)
+        {
+            status = WebSocketCloseStatus.NormalClosure;
+        }
+
+        RequestClose(status, null, dropPending: true);
+    }
+
+    private bool TryAcquireRate()
+    {
+        var time = Endpoint.Time;
+        var now = time.GetTimestamp();
+        var elapsed = time.GetElapsedTime(_lastReplenish, now);
+        if (elapsed >= TimeSpan.FromSeconds(1))
+        {
+            var periods = (int)Math.Min(elapsed.TotalSeconds, 1 + Math.Ceiling((double)Endpoint.Options.RateLimit.Burst / Endpoint.Options.RateLimit.MessagesPerSecond));
+            for (var i = 0; i < periods; i++)
+            {
+                _rateLimiter!.TryReplenish();
+            }
+
+            _lastReplenish = now;
+        }
+
+        using var lease = _rateLimiter!.AttemptAcquire(1);
+        if (lease.IsAcquired)
+        {
+            return true;
+        }
+
+        if (_excessStart == 0 || time.GetElapsedTime(_lastRejection, now) > TimeSpan.FromSeconds(1))
+        {
+            _excessStart = now;
+        }
+
+        _lastRejection = now;
+        return false;
+    }
+
+    private void RejectForRate(ReadOnlySpan<byte> message)
+    {
+        Endpoint.Metrics.RateLimited();
+        if (Endpoint.Time.GetElapsedTime(_excessStart, _lastRejection) >= SustainedExcess)
+        {
+            Log.RateLimitClose(Endpoint.Logger, Id);
+            RequestClose(WebSocketCloseStatus.PolicyViolation, "rate limit", dropPending: true);
+            return;
+        }
+
+        var envelope = EnvelopeReader.Read(message);
+        Enqueue(EnvelopeWriter.WriteError(envelope.Id, ErrorCodes.RateLimited, "Too many messages; this one was dropped."));
+    }
+
+    private async Task DispatchLoopAsync()
+    {
+        var reader = _inbound.Reader;
+        var token = _closing.Token;
+        try
+        {
+            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var message))
+                {
+                    try
+                    {
+                        if (!IsClosing)
+                        {
+                            await Endpoint.Dispatcher.DispatchAsync(this, message.Buffer.AsMemory(0, message.Length), token).ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(message.Buffer);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The dispatcher answers handler faults itself; anything here is a library fault.
+            Log.ConnectionFault(Endpoint.Logger, Id, ex);
+            RequestClose(WebSocketCloseStatus.InternalServerError, "internal error", dropPending: true);
+        }
+        finally
+        {
+            while (reader.TryRead(out var left))
+            {
+                ArrayPool<byte>.Shared.Return(left.Buffer);
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outbound.Reader;
+        var token = _aborted.Token;
+        try
+        {
+            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    if (_dropPending)
+                    {
+                        continue;
+                    }
+
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+                    if (ReferenceEquals(frame, _finalFrame))
+                    {
+                        _dropPending = true;
+                    }
+                }
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(_closeStatus, _closeReason, token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            Abort();
+        }
+    }
+
+    private void Cleanup()
+    {
+        lock (_timerLock)
+        {
+            _authTimer?.Dispose();
+            _expiryTimer?.Dispose();
+            _closeTimer?.Dispose();
+        }
+
+        var session = Interlocked.Exchange(ref _session, null);
+        if (session is not null)
+        {
+            Endpoint.Hub.SessionChanged(this, session, null);
+        }
+
+        _rateLimiter?.Dispose();
+        _closing.Dispose();
+        _aborted.Dispose();
+        _socket.Dispose();
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private readonly record struct Inbound(byte[] Buffer, int Length);
+}
