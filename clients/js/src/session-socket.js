@@ -99,6 +99,13 @@ function reportListenerError(error) {
 
 const noop = () => {};
 
+function encode(type, id, data) {
+  const envelope = { type };
+  if (id !== undefined) envelope.id = id;
+  if (data !== undefined) envelope.data = data;
+  return JSON.stringify(envelope);
+}
+
 /**
  * A WebSocket connection to a SessionSockets server, with authentication, reconnection,
  * request/reply correlation, pushes and a bounded offline queue.
@@ -270,7 +277,7 @@ export class SessionSocket {
       const entry = {
         id: String(this._nextId++),
         type,
-        data,
+        text: '',
         resend: Boolean(resend),
         internal: false,
         conn: null,
@@ -279,6 +286,7 @@ export class SessionSocket {
         reject,
         cleanup: noop,
       };
+      entry.text = encode(type, entry.id, data); // throws (rejects) for data JSON cannot carry
       if (this._canTransmit()) {
         this._pending.set(entry.id, entry);
         try {
@@ -316,7 +324,7 @@ export class SessionSocket {
       throw new TypeError(`Invalid message type '${type}': 1-64 characters of A-Z a-z 0-9 . _ : -`);
     }
     this._assertAccepting();
-    const entry = { id: undefined, type, data };
+    const entry = { id: undefined, type, text: encode(type, undefined, data) };
     if (this._canTransmit()) this._transmit(this._conn, entry);
     else this._enqueue(entry);
   }
@@ -394,10 +402,10 @@ export class SessionSocket {
     if (this._state === States.IDLE || this._state === States.CLOSED) {
       throw new SessionSocketError('closed', 'The socket is not connected: call connect() first.');
     }
-    if (this._state === States.UNAUTHENTICATED) {
+    if (this._state === States.UNAUTHENTICATED || (this._sessionEnded && this._state === States.OPEN)) {
       throw new SessionSocketError('session_ended',
         'The session has ended: supply a new session (setSessionId or connect()) first.',
-        { status: this._session?.status });
+        { status: this._sessionEnded ?? this._session?.status });
     }
   }
 
@@ -414,12 +422,8 @@ export class SessionSocket {
   }
 
   _transmit(conn, entry) {
-    const envelope = { type: entry.type };
-    if (entry.id !== undefined) envelope.id = entry.id;
-    if (entry.data !== undefined) envelope.data = entry.data;
-    const text = JSON.stringify(envelope);
     if (entry.resolve) entry.conn = conn;
-    conn.ws.send(text);
+    conn.ws.send(entry.text);
   }
 
   _flushQueue(conn) {
@@ -486,7 +490,12 @@ export class SessionSocket {
       return;
     }
     conn.ws = ws;
-    ws.onopen = () => this._onSocketOpen(conn);
+    ws.onopen = () => {
+      this._onSocketOpen(conn).catch((error) => {
+        this._emit('error', new SessionSocketError('connect_failed', `Opening the connection failed: ${error?.message ?? error}`, { cause: error }));
+        this._abandon(conn, 'open failed');
+      });
+    };
     ws.onmessage = (event) => this._onSocketMessage(conn, event);
     ws.onclose = (event) => this._finishClose(conn, event?.code ?? 1005, event?.reason ?? '', event?.wasClean ?? false);
     ws.onerror = noop; // a close event follows every error
@@ -540,8 +549,9 @@ export class SessionSocket {
 
   _internalRequest(conn, type, data) {
     return new Promise((resolve, reject) => {
+      const id = String(this._nextId++);
       const entry = {
-        id: String(this._nextId++), type, data, resend: false, internal: true,
+        id, type, text: encode(type, id, data), resend: false, internal: true,
         conn: null, timer: null, resolve, reject, cleanup: noop,
       };
       this._pending.set(entry.id, entry);

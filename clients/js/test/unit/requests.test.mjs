@@ -222,3 +222,13 @@ test('the session message and reply are reported as a session event', async (t) 
   assert.deepEqual(socket.session, { status: 'valid', userId: 'alice', expiresAt: '2030-01-01T00:00:00Z' });
   assert.deepEqual(rec.of('open'), [{ reconnected: false, session: socket.session }]);
 });
+
+test('data JSON cannot carry is refused at the call, not later in the queue', async (t) => {
+  const { WS, socket } = await setup(t);
+  socket.connect();
+  await assert.rejects(socket.request('echo', { n: 1n }), TypeError);
+  assert.throws(() => socket.send('echo', { n: 1n }), TypeError);
+  assert.equal(socket.queued, 0);
+  WS.last.serverOpen();
+  assert.deepEqual(WS.last.sent, []);
+});

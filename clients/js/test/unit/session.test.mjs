@@ -95,6 +95,9 @@ test('revoked push: session event, no retry; waits until the app supplies a new 
   WS.last.serverSend({ type: 'session', data: { status: 'revoked' } });
   assert.deepEqual(rec.of('session').at(-1), { status: 'revoked' });
   assert.equal(socket.session.status, 'revoked');
+  const sentBefore = WS.last.sent.length;
+  await assert.rejects(socket.request('echo', 'after push'), { code: 'session_ended', status: 'revoked' });
+  assert.equal(WS.last.sent.length, sentBefore, 'nothing more goes out on a revoked session');
   WS.last.serverClose(1008, 'session revoked');
   assert.equal(socket.state, 'unauthenticated');
   const close = rec.of('close').at(-1);
