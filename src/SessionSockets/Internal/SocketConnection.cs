@@ -452,14 +452,24 @@ internal sealed class SocketConnection
         catch (OperationCanceledException)
         {
         }
+        catch (WebSocketException ex) when (_socket.State == WebSocketState.CloseSent && !IsClosing)
+        {
+            // The framework found a protocol error (invalid UTF-8: 1007) and sent the close frame itself.
+            // Wait for the client's answer instead of resetting the connection, which would lose that frame.
+            RequestClose(ex.WebSocketErrorCode == WebSocketError.Faulted ? WebSocketCloseStatus.InvalidPayloadData : WebSocketCloseStatus.ProtocolError, null);
+            try
+            {
+                await DrainUntilCloseAsync(endOfMessage: true, token).ConfigureAwait(false);
+            }
+            catch (Exception drainError) when (drainError is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+            {
+                Log.ConnectionAborted(Endpoint.Logger, Id, drainError);
+            }
+        }
         catch (WebSocketException ex)
         {
-            // Invalid UTF-8 (closed 1007 by the framework), a reset, or a keep-alive timeout.
-            if (ex.WebSocketErrorCode == WebSocketError.Faulted && _socket.CloseStatus is { } status)
-            {
-                CloseCode = (int)status;
-            }
-            else if (!IsClosing)
+            // A reset or a keep-alive timeout.
+            if (!IsClosing)
             {
                 CloseCode = (int)WebSocketCloseStatus.EndpointUnavailable;
             }
@@ -472,7 +482,9 @@ internal sealed class SocketConnection
         }
         finally
         {
-            if (_socket.State is not WebSocketState.Closed and not WebSocketState.CloseReceived)
+            // The framework aborts the socket itself after a protocol error it answered with a close frame (1007);
+            // aborting again would reset the connection before the client reads that frame.
+            if (_socket.State is not WebSocketState.Closed and not WebSocketState.CloseReceived and not WebSocketState.CloseSent and not WebSocketState.Aborted)
             {
                 // Reading is over without a close handshake: nothing more can be delivered.
                 Abort();

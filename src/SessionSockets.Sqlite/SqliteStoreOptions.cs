@@ -1,0 +1,22 @@
+using SessionSockets.Sessions;
+
+namespace SessionSockets.Sqlite;
+
+/// <summary>Options of the SQLite session store.</summary>
+public sealed class SqliteStoreOptions
+{
+    /// <summary>Gets or sets the Microsoft.Data.Sqlite connection string, such as <c>Data Source=sessions.db</c>.</summary>
+    /// <value>Default <see langword="null"/>: required. A relative path resolves against the process's working directory.</value>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the table and its indexes are created, if missing, at start.</summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool EnsureSchema { get; set; } = true;
+
+    /// <summary>Gets or sets how long a command waits for a database locked by another connection or process before it fails.</summary>
+    /// <value>Default 30 seconds; used unless the connection string sets <c>Default Timeout</c>.</value>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets the table and column names. SQLite has no schemas: leave <see cref="SessionTableOptions.SchemaName"/> null.</summary>
+    public SessionTableOptions Table { get; } = new();
+}
