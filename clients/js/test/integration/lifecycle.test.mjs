@@ -53,7 +53,7 @@ for (const graceful of [true, false]) {
     assert.equal((await echoed).from, 'phoenix');
     const after = await socket.request('whoami');
     assert.equal(after.userId, 'phoenix');
-    assert.notEqual(after.connectionId, before.connectionId, 'a new connection');
+    assert.equal(after.expiresAt, before.expiresAt, 'the same session');
   });
 }
 
@@ -111,4 +111,21 @@ test('session expiry: the server ends the connection with expired, and the clien
   assert.ok(['expired', 'invalid'].includes((await answer).status));
   assert.equal(socket.state, 'unauthenticated');
   assert.equal(WS.created, 2);
+});
+
+test('no session within AuthenticationTimeout: close 1008 "authentication timeout", not retried', async () => {
+  const server = await startServer(['--SessionSockets:AuthenticationTimeout', '00:00:01']);
+  // a stale cookie: the upgrade succeeds unbound (InBand), and nothing authenticates it
+  const WS = nodeWebSocket({ Cookie: 'sid=stale-token-that-names-no-session' });
+  const socket = new SessionSocket(server.wsUrl, { WebSocket: WS, initialDelay: 100, maxDelay: 500 });
+  cleanup.push(() => socket.close().catch(() => {}));
+  const session = nextEvent(socket, 'session');
+  const closed = nextEvent(socket, 'close');
+  await socket.connect();
+  await assert.rejects(socket.request('whoami'), { code: 'unauthorized' });
+  const close = await closed;
+  assert.deepEqual([close.code, close.reason, close.willRetry], [1008, 'authentication timeout', false]);
+  assert.equal((await session).status, 'unauthenticated');
+  assert.equal(socket.state, 'unauthenticated');
+  assert.equal(WS.created, 1);
 });
