@@ -36,7 +36,14 @@ public sealed class SessionMessageTests
     public async Task NonValidAnswers_LeaveConnectionUnbound()
     {
         var time = new FakeTimeProvider(Start);
-        await using var host = await TestHost.StartAsync(o => o.MaxFailedSessionAttempts = 10, time: time);
+        // A long maintenance interval keeps the sweeper from deleting the expired row while the clock moves.
+        await using var host = await TestHost.StartAsync(
+            o =>
+            {
+                o.MaxFailedSessionAttempts = 10;
+                o.RevalidationInterval = TimeSpan.FromHours(1);
+            },
+            time: time);
         var expired = await host.LoginAsync(lifetime: TimeSpan.FromMinutes(1));
         time.Advance(TimeSpan.FromMinutes(5));
         var valid = await host.LoginAsync("frank");

@@ -197,8 +197,9 @@ internal static class EnvelopeReader
             {
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that cannot be decoded (invalid UTF-8, an escaped lone surrogate).
             return Fail(EnvelopeStatus.InvalidJson, "The message is not valid JSON.");
         }
 

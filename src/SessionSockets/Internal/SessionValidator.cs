@@ -95,7 +95,7 @@ internal sealed class SessionValidator
 
     public void Renewed(string sessionId, DateTimeOffset expiresAt, DateTimeOffset renewedAt)
     {
-        if (_cache.TryGetValue(sessionId, out var entry))
+        if (_cache.TryGetValue(sessionId, out var entry) && renewedAt >= entry.Session.LastSeenAt)
         {
             _cache.TryUpdate(sessionId, entry with { Session = entry.Session with { ExpiresAt = expiresAt, LastSeenAt = renewedAt } }, entry);
         }

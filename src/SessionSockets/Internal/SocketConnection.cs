@@ -231,6 +231,12 @@ internal sealed class SocketConnection
             return;
         }
 
+        // A revalidation that read the row before a renewal must not undo it: renewals only move forward.
+        if (renewedAt is { } at && at < current.LastSeenAt)
+        {
+            return;
+        }
+
         var updated = current with { ExpiresAt = expiresAt, LastSeenAt = renewedAt ?? current.LastSeenAt };
         if (Interlocked.CompareExchange(ref _session, updated, current) == current)
         {

@@ -55,8 +55,10 @@ public sealed class MessageContext
     /// <exception cref="InvalidOperationException">A reply was already sent for this message.</exception>
     public ValueTask ReplyAsync<T>(T data, CancellationToken cancellationToken = default)
     {
+        // Serialise before marking the reply sent: if serialisation throws, the dispatcher still answers handler_error.
+        var frame = EnvelopeWriter.Write(Type, Id, data, _connection.Endpoint.JsonOptions);
         MarkReplied();
-        _connection.Enqueue(EnvelopeWriter.Write(Type, Id, data, _connection.Endpoint.JsonOptions));
+        _connection.Enqueue(frame);
         return ValueTask.CompletedTask;
     }
 
