@@ -263,6 +263,12 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
                     {
                         // Notifications sent while nobody listened are gone: have the node check its sessions.
                         Log.Reconnected(_logger, failures);
+                        if (failures > 0)
+                        {
+                            // Idle pooled connections probably died with the server; without this each would fail one command.
+                            _dataSource.Clear();
+                        }
+
                         _inbox.Writer.TryWrite(null);
                     }
 
