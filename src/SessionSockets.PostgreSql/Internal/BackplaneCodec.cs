@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using SessionSockets.Connections;
+
+namespace SessionSockets.PostgreSql.Internal;
+
+/// <summary>
+/// The notification text: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"p":payload}</c>, where the
+/// payload (a JSON envelope) is embedded as is, or as base64 in <c>"b"</c> if it is not JSON, or replaced by <c>"x"</c>: the
+/// id of the row that holds it when the notification would be too large.
+/// </summary>
+internal static class BackplaneCodec
+{
+    /// <summary>PostgreSQL refuses notifications of 8000 bytes or more; this leaves room for the channel name and framing.</summary>
+    public const int MaxNotificationBytes = 7900;
+
+    private const int Version = 1;
+
+    public static string Encode(string nodeId, BackplaneMessage message, long? payloadRow = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + message.Payload.Length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("v", Version);
+            writer.WriteString("n", nodeId);
+            writer.WriteNumber("k", (int)message.Kind);
+            if (message.Target is not null)
+            {
+                writer.WriteString("t", message.Target);
+            }
+
+            if (message.ExpiresAt is { } expiresAt)
+            {
+                writer.WriteNumber("e", expiresAt.ToUnixTimeMilliseconds());
+            }
+
+            if (message.RenewedAt is { } renewedAt)
+            {
+                writer.WriteNumber("r", renewedAt.ToUnixTimeMilliseconds());
+            }
+
+            if (payloadRow is { } row)
+            {
+                writer.WriteNumber("x", row);
+            }
+            else if (!message.Payload.IsEmpty)
+            {
+                if (IsJson(message.Payload.Span))
+                {
+                    writer.WritePropertyName("p");
+                    writer.WriteRawValue(message.Payload.Span, skipInputValidation: true);
+                }
+                else
+                {
+                    writer.WriteBase64String("b", message.Payload.Span);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static bool TryDecode(string text, out Decoded decoded)
+    {
+        decoded = default;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("v", out var version) || version.GetInt32() != Version
+                || !root.TryGetProperty("n", out var node) || node.GetString() is not { } nodeId
+                || !root.TryGetProperty("k", out var kindElement))
+            {
+                return false;
+            }
+
+            var kind = (BackplaneMessageKind)kindElement.GetInt32();
+            if (kind is < BackplaneMessageKind.SessionRevoked or > BackplaneMessageKind.Session)
+            {
+                return false;
+            }
+
+            var target = root.TryGetProperty("t", out var t) ? t.GetString() : null;
+            DateTimeOffset? expiresAt = root.TryGetProperty("e", out var e) ? DateTimeOffset.FromUnixTimeMilliseconds(e.GetInt64()) : null;
+            DateTimeOffset? renewedAt = root.TryGetProperty("r", out var r) ? DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64()) : null;
+            long? row = root.TryGetProperty("x", out var x) ? x.GetInt64() : null;
+            ReadOnlyMemory<byte> payload = root.TryGetProperty("p", out var p) ? Encoding.UTF8.GetBytes(p.GetRawText())
+                : root.TryGetProperty("b", out var b) ? b.GetBytesFromBase64()
+                : default;
+
+            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload, expiresAt, renewedAt), row);
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsJson(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
+            reader.Read();
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    internal readonly record struct Decoded(string NodeId, BackplaneMessage Message, long? PayloadRow);
+}

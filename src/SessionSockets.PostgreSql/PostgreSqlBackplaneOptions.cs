@@ -1,0 +1,37 @@
+namespace SessionSockets.PostgreSql;
+
+/// <summary>Options of the PostgreSQL <c>LISTEN/NOTIFY</c> backplane.</summary>
+public sealed class PostgreSqlBackplaneOptions
+{
+    /// <summary>Gets or sets the notification channel; every node of one application must use the same one.</summary>
+    /// <value>Default <c>session_sockets</c>. A plain identifier (letters, digits, underscores; at most 63 characters).</value>
+    public string Channel { get; set; } = "session_sockets";
+
+    /// <summary>Gets or sets the table that carries payloads too large for a notification (about 7,900 bytes).</summary>
+    /// <value>Default <c>session_sockets_backplane</c>, created on first use; rows are removed after <see cref="LargePayloadRetention"/>.</value>
+    public string PayloadTableName { get; set; } = "session_sockets_backplane";
+
+    /// <summary>Gets or sets the schema of <see cref="PayloadTableName"/>.</summary>
+    /// <value>Default <see langword="null"/>: the connection's default schema.</value>
+    public string? SchemaName { get; set; }
+
+    /// <summary>Gets or sets how long a large payload's row is kept for nodes to read.</summary>
+    /// <value>Default 5 minutes.</value>
+    public TimeSpan LargePayloadRetention { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Gets or sets how long the listening connection may stay silent before it is checked with a query.</summary>
+    /// <value>Default 10 seconds.</value>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets the first delay before reconnecting after the listening connection is lost; it doubles on each failure.</summary>
+    /// <value>Default 100 milliseconds.</value>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Gets or sets the longest delay between reconnection attempts.</summary>
+    /// <value>Default 5 seconds.</value>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets a connection string for the backplane only.</summary>
+    /// <value>Default <see langword="null"/>: the PostgreSQL store's connection is used.</value>
+    public string? ConnectionString { get; set; }
+}
