@@ -23,9 +23,20 @@ if (string.Equals(store, "Sqlite", StringComparison.OrdinalIgnoreCase))
 {
     sockets.AddSqliteStore(connectionString);
 }
+else if (string.Equals(store, "PostgreSql", StringComparison.OrdinalIgnoreCase))
+{
+    // Several nodes share the database; LISTEN/NOTIFY carries revocations and chat messages between them.
+    sockets
+        .AddPostgreSqlStore(o =>
+        {
+            o.ConnectionString = connectionString;
+            o.EnsureSchema = true;
+        })
+        .AddPostgreSqlBackplane();
+}
 else
 {
-    throw new InvalidOperationException($"Unknown SessionStore '{store}'. Use Sqlite (default).");
+    throw new InvalidOperationException($"Unknown SessionStore '{store}'. Use Sqlite (default) or PostgreSql.");
 }
 
 sockets
