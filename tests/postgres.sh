@@ -12,7 +12,9 @@
 # SESSIONSOCKETS_PG_CTL is a wrapper that runs pg_ctl as the cluster's owner: "$SESSIONSOCKETS_PG_CTL stop|start|restart".
 set -euo pipefail
 
-STATE="${SESSIONSOCKETS_PG_STATE:-${TMPDIR:-/tmp}/sessionsockets-pg.state}"
+# One cluster per checkout: two worktrees (or a CI job beside a developer) never stop each other's server.
+CHECKOUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+STATE="${SESSIONSOCKETS_PG_STATE:-${TMPDIR:-/tmp}/sessionsockets-pg-$(printf '%s' "$CHECKOUT" | sha256sum | cut -c1-12).state}"
 log() { echo "postgres.sh: $*" >&2; }
 
 find_bin() {
