@@ -19,14 +19,7 @@ internal static class EnvelopeWriter
         var writer = Rent(out var buffer);
         try
         {
-            writer.WriteStartObject();
-            writer.WriteString("type"u8, type);
-            if (id is not null)
-            {
-                writer.WriteString("id"u8, id);
-            }
-
-            writer.WritePropertyName("data"u8);
+            WriteHead(writer, type, id);
             JsonSerializer.Serialize(writer, data, options);
             writer.WriteEndObject();
             writer.Flush();
@@ -44,14 +37,7 @@ internal static class EnvelopeWriter
         var writer = Rent(out var buffer);
         try
         {
-            writer.WriteStartObject();
-            writer.WriteString("type"u8, type);
-            if (id is not null)
-            {
-                writer.WriteString("id"u8, id);
-            }
-
-            writer.WritePropertyName("data"u8);
+            WriteHead(writer, type, id);
             if (rawData.IsEmpty)
             {
                 writer.WriteNullValue();
@@ -95,6 +81,19 @@ internal static class EnvelopeWriter
         {
             Return(writer, buffer);
         }
+    }
+
+    /// <summary>Opens the envelope: <c>{"type":...,"id":...,"data":</c> (the id only when there is one).</summary>
+    private static void WriteHead(Utf8JsonWriter writer, string type, string? id)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, type);
+        if (id is not null)
+        {
+            writer.WriteString("id"u8, id);
+        }
+
+        writer.WritePropertyName("data"u8);
     }
 
     private static Utf8JsonWriter Rent(out ArrayBufferWriter<byte> buffer)
