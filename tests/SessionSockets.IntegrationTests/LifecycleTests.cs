@@ -129,6 +129,50 @@ public sealed class LifecycleTests
     }
 
     [Test]
+    public async Task Sweeper_DeletesExpiredRowsOnTheInjectedClock()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var host = await TestHost.StartAsync(o => o.RevalidationInterval = TimeSpan.FromSeconds(30), time: time);
+        var shortLived = await host.LoginAsync("short", TimeSpan.FromMinutes(1));
+        var longLived = await host.LoginAsync("long", TimeSpan.FromHours(1));
+        var maintenance = host.Services.GetRequiredService<Internal.SessionMaintenanceService>();
+
+        // The first pass, before anything expired, deletes nothing.
+        await AdvanceToNextPassAsync(time, maintenance, TimeSpan.FromSeconds(30));
+        Assert.That(await CountRowsAsync(host), Is.EqualTo(2));
+
+        await AdvanceToNextPassAsync(time, maintenance, TimeSpan.FromSeconds(30));
+        Assert.That(await CountRowsAsync(host), Is.EqualTo(1), "the row expired at 1 min is swept by the pass at 1 min");
+        var left = await host.Sessions.GetManyAsync([shortLived.Session.Id, longLived.Session.Id]);
+        Assert.That(left.Select(s => s.UserId), Is.EqualTo(new[] { "long" }));
+    }
+
+    private static async Task AdvanceToNextPassAsync(FakeTimeProvider time, Internal.SessionMaintenanceService maintenance, TimeSpan step)
+    {
+        var pass = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnPass() => pass.TrySetResult();
+        maintenance.PassCompleted += OnPass;
+        try
+        {
+            time.Advance(step);
+            await pass.Task.WaitAsync(WsClient.DefaultTimeout);
+        }
+        finally
+        {
+            maintenance.PassCompleted -= OnPass;
+        }
+    }
+
+    private static async Task<long> CountRowsAsync(TestHost host)
+    {
+        await using var connection = new SqliteConnection($"Data Source={host.DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sessions";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Test]
     public async Task SessionPastExpiry_PushesExpiredAndCloses1008()
     {
         var time = new FakeTimeProvider(Start);

@@ -49,4 +49,31 @@ public sealed class TelemetryTests
             Assert.That(storeCalls.GetMeasurementSnapshot().Select(m => m.Tags["operation"]), Is.EquivalentTo(new object[] { "create", "validate" }));
         });
     }
+
+    [Test]
+    public async Task ActivitySource_TracesEachHandledMessageWithItsType()
+    {
+        var stopped = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == SessionSocketsTelemetry.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = stopped.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        await using var host = await TestHost.StartAsync();
+        var session = await host.LoginAsync();
+        using var client = await host.ConnectAsync(cookie: session.Token);
+        Assert.That((await client.RequestAsync("echo", "1", 1)).Str("type"), Is.EqualTo("echo"));
+        Assert.That((await client.RequestAsync("boom", "2")).ErrorCode(), Is.EqualTo("handler_error"));
+
+        var ours = stopped.Where(a => a.OperationName == "SessionSockets.Message").ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(ours.Select(a => a.GetTagItem("sessionsockets.message.type")), Is.SupersetOf(new object[] { "echo", "boom" }));
+            Assert.That(ours.Single(a => Equals(a.GetTagItem("sessionsockets.message.type"), "boom")).Status, Is.EqualTo(System.Diagnostics.ActivityStatusCode.Error));
+            Assert.That(ours.Single(a => Equals(a.GetTagItem("sessionsockets.message.type"), "echo")).Status, Is.Not.EqualTo(System.Diagnostics.ActivityStatusCode.Error));
+        });
+    }
 }

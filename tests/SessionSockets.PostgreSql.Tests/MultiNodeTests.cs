@@ -218,6 +218,55 @@ public sealed class MultiNodeTests
         Assert.That(heldClient.Closed.IsCompleted, Is.False, "a session that still exists survives the resynchronisation");
     }
 
+    [Test]
+    public async Task LostListeningConnection_NodeCatchesUp_RevokesSessionDeletedMeanwhile()
+    {
+        var (a, b) = (await StartNodeAsync(), await StartNodeAsync());
+        var session = await a.Sessions.CreateAsync("kate", TimeSpan.FromHours(1));
+        var client = await ConnectAsync(b, session.Token);
+        Assert.That((await client.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("kate"));
+
+        // Deleted behind the library's back: no notification, and revalidation is ten minutes away.
+        await PostgresServer.ExecuteAsync($"DELETE FROM \"{_schema}\".sessions WHERE user_id = 'kate'");
+        Assert.That((await client.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("kate"),
+            "nothing has told node B yet");
+
+        // Both nodes lose their listening connection; reconnecting must make them check what they hold.
+        var connectsBefore = b.Backplane.Connects;
+        await PostgresServer.ExecuteAsync(
+            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{_channel}%'");
+        await b.WaitListeningAsync(TimeSpan.FromSeconds(15), connectsBefore + 1);
+
+        var closed = await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(closed, Is.EqualTo(((WebSocketCloseStatus?)WebSocketCloseStatus.PolicyViolation, "session revoked")));
+
+        // Reconnecting leaves exactly one listening connection per node behind.
+        var deadline = Stopwatch.StartNew();
+        long listeners;
+        do
+        {
+            listeners = await CountListenersAsync();
+        }
+        while (listeners != 2 && deadline.Elapsed < TimeSpan.FromSeconds(10) && await Delay());
+        Assert.That(listeners, Is.EqualTo(2));
+    }
+
+    private async Task<long> CountListenersAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(PostgresServer.ConnectionString + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE @pattern", connection);
+        command.Parameters.AddWithValue("pattern", $"LISTEN %{_channel}%");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(50);
+        return true;
+    }
+
     private static bool IsSessionPush(JsonElement m) => m.GetProperty("type").GetString() == "session" && !m.TryGetProperty("id", out _);
 
     private static bool IsNews(JsonElement m, int n) =>
