@@ -123,6 +123,37 @@ public sealed class MultiNodeTests
     }
 
     [Test]
+    public async Task ChatSend_OnNodeA_ReachesClientsOnBAndCExactlyOnce()
+    {
+        var nodes = new[] { await StartNodeAsync(), await StartNodeAsync(), await StartNodeAsync() };
+        var clients = new List<TestClient>();
+        foreach (var node in nodes)
+        {
+            var session = await nodes[0].Sessions.CreateAsync("user-" + clients.Count, TimeSpan.FromHours(1));
+            clients.Add(await ConnectAsync(node, session.Token));
+        }
+
+        await clients[0].SendAsync("""{"type":"chat.send","id":"c1","data":{"text":"hello"}}""");
+        var senderSaw = await clients[0].ReceiveUntilAsync(m => m.TryGetProperty("id", out var id) && id.GetString() == "c1");
+        Assert.That(senderSaw.Count(IsChat), Is.EqualTo(1));
+        Assert.That(senderSaw[^1].GetProperty("data").GetProperty("ok").GetBoolean(), Is.True);
+
+        foreach (var client in clients.Skip(1))
+        {
+            var message = await client.ReceiveAsync(IsChat);
+            Assert.That(message.GetProperty("data").GetProperty("from").GetString(), Is.EqualTo("user-0"));
+            Assert.That(message.GetProperty("data").GetProperty("text").GetString(), Is.EqualTo("hello"));
+
+            // Exactly once: nothing more arrives before the answer to a later ping.
+            await client.SendAsync("""{"type":"ping","id":"p"}""");
+            var rest = await client.ReceiveUntilAsync(m => m.GetProperty("type").GetString() == "ping");
+            Assert.That(rest.Count(IsChat), Is.Zero);
+        }
+    }
+
+    private static bool IsChat(JsonElement m) => m.GetProperty("type").GetString() == "chat.message";
+
+    [Test]
     public async Task SendToUserAndSession_OnNodeA_ReachOnlyTheirClientsOnNodeB()
     {
         var (a, b) = (await StartNodeAsync(), await StartNodeAsync());

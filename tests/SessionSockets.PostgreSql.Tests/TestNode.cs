@@ -47,7 +47,14 @@ internal sealed class TestNode : IAsyncDisposable
                 o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
             })
             .MapMessage("whoami", (context, ct) => context.ReplyAsync(
-                new { userId = context.Session!.UserId, expiresAt = context.Session.ExpiresAt.ToUnixTimeMilliseconds() }, ct));
+                new { userId = context.Session!.UserId, expiresAt = context.Session.ExpiresAt.ToUnixTimeMilliseconds() }, ct))
+            .MapMessage<ChatSend>("chat.send", async (context, data, ct) =>
+            {
+                // As the sample's chat handler: push to every bound connection on every node, then reply.
+                var hub = context.Services.GetRequiredService<ISocketHub>();
+                await hub.BroadcastAsync("chat.message", new { from = context.Session!.UserId, text = data.Text }, ct);
+                await context.ReplyAsync(new { ok = true }, ct);
+            });
 
         var app = builder.Build();
         app.UseSessionWebSockets();
@@ -74,3 +81,6 @@ internal sealed class TestNode : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>The payload of <c>chat.send</c>.</summary>
+internal sealed record ChatSend(string Text);
