@@ -26,6 +26,8 @@ internal sealed class SocketConnection
     private readonly int _rateTokenLimit;
     private double _rateTokens;
     private readonly object _timerLock = new();
+    private CancellationTokenSource _handlerCancellation;
+    private MessageContext _context;
 
     private SessionInfo? _session;
     private int _closeRequested;
@@ -67,7 +69,8 @@ internal sealed class SocketConnection
             _lastReplenish = endpoint.Time.GetTimestamp();
         }
 
-        Context = new MessageContext(this);
+        _handlerCancellation = new CancellationTokenSource(Timeout.InfiniteTimeSpan, endpoint.Time);
+        _context = new MessageContext(this);
     }
 
     public string Id { get; }
@@ -78,8 +81,11 @@ internal sealed class SocketConnection
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
-    /// <summary>The one context reused for every message of this connection (they are handled one at a time).</summary>
-    public MessageContext Context { get; }
+    /// <summary>
+    /// The context reused for every message of this connection (they are handled one at a time); replaced only when a
+    /// handler outlives its timeout and keeps the old one.
+    /// </summary>
+    public MessageContext Context => Volatile.Read(ref _context);
 
     /// <summary>The close code the connection ended with, for metrics and logs.</summary>
     public int CloseCode { get; private set; } = (int)WebSocketCloseStatus.NormalClosure;
@@ -166,7 +172,82 @@ internal sealed class SocketConnection
         }
 
         CancelQuietly(_closing);
+        CancelQuietly(Volatile.Read(ref _handlerCancellation));
         return true;
+    }
+
+    /// <summary>
+    /// The token for the handler of one message: cancelled after <see cref="SessionSocketOptions.HandlerTimeout"/> or
+    /// when the connection closes. One source serves every message; <see cref="EndHandler"/> re-arms it.
+    /// </summary>
+    public CancellationToken BeginHandler()
+    {
+        var source = Volatile.Read(ref _handlerCancellation);
+        var timeout = Endpoint.Options.HandlerTimeout;
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            source.CancelAfter(timeout);
+        }
+
+        if (IsClosing)
+        {
+            CancelQuietly(source);
+        }
+
+        return source.Token;
+    }
+
+    /// <summary>Disarms the handler timeout after a message; a source that was cancelled is replaced.</summary>
+    public void EndHandler()
+    {
+        var source = Volatile.Read(ref _handlerCancellation);
+        if (source.TryReset())
+        {
+            return;
+        }
+
+        var fresh = new CancellationTokenSource(Timeout.InfiniteTimeSpan, Endpoint.Time);
+        Volatile.Write(ref _handlerCancellation, fresh);
+        source.Dispose();
+        if (IsClosing)
+        {
+            CancelQuietly(fresh);
+        }
+    }
+
+    /// <summary>
+    /// Leaves <paramref name="handler"/>, still running past its timeout, with the current context and gives the
+    /// connection a fresh one. The context's scope is disposed, and the handler's fault logged, when it finally ends.
+    /// </summary>
+    public void AbandonHandler(Task handler, string type)
+    {
+        var abandoned = Interlocked.Exchange(ref _context, new MessageContext(this));
+        abandoned.Abandon();
+        _ = ObserveAbandonedAsync(handler, abandoned, type);
+    }
+
+    private async Task ObserveAbandonedAsync(Task handler, MessageContext context, string type)
+    {
+        try
+        {
+            await handler.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(Endpoint.Logger, type, Id, ex);
+        }
+
+        try
+        {
+            await context.ClearAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(Endpoint.Logger, type, Id, ex);
+        }
     }
 
     /// <summary>Ends the connection at once, without a close handshake.</summary>
@@ -175,6 +256,7 @@ internal sealed class SocketConnection
         Interlocked.CompareExchange(ref _closeRequested, 1, 0);
         _outbound.Writer.TryComplete();
         CancelQuietly(_closing);
+        CancelQuietly(Volatile.Read(ref _handlerCancellation));
         CancelQuietly(_aborted);
         _socket.Abort();
     }
@@ -661,6 +743,7 @@ internal sealed class SocketConnection
 
         _closing.Dispose();
         _aborted.Dispose();
+        Volatile.Read(ref _handlerCancellation).Dispose();
         _socket.Dispose();
     }
 
