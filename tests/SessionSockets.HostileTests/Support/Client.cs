@@ -71,6 +71,18 @@ internal sealed class Client(ClientWebSocket socket) : IDisposable
             var result = await Socket.ReceiveAsync(_buffer.AsMemory(), cts.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
+                // Answer the server's close as a browser does, so the close handshake completes.
+                if (Socket.State == WebSocketState.CloseReceived)
+                {
+                    try
+                    {
+                        await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
+                    }
+                    catch (WebSocketException)
+                    {
+                    }
+                }
+
                 return null;
             }
 

@@ -60,10 +60,11 @@ internal sealed class HostileHost : IAsyncDisposable
         Action<SessionSocketOptions>? configure = null,
         Action<ISessionSocketsBuilder>? handlers = null,
         Action<ISessionSocketsBuilder>? store = null,
-        Action<WebApplicationBuilder>? host = null)
+        Action<WebApplicationBuilder>? host = null,
+        LogLevel retainLogsFrom = LogLevel.Trace)
     {
         var directory = store is null ? Directory.CreateTempSubdirectory("sessionsockets-hostile-").FullName : null;
-        var logs = new LogSink();
+        var logs = new LogSink(retainLogsFrom);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.UseKestrel(k => k.Limits.MaxConcurrentConnections = null);
@@ -210,8 +211,13 @@ internal sealed class HostileHost : IAsyncDisposable
 }
 
 /// <summary>Captures every log entry (all levels) with its formatted message, state values and exception text.</summary>
-internal sealed class LogSink : ILoggerProvider
+internal sealed class LogSink(LogLevel retainFrom = LogLevel.Trace) : ILoggerProvider
 {
+    private long _seen;
+
+    /// <summary>Gets how many entries were logged at any level, including those not retained.</summary>
+    public long Seen => Interlocked.Read(ref _seen);
+
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
@@ -222,6 +228,8 @@ internal sealed class LogSink : ILoggerProvider
 
     /// <summary>Entries at Error or above: server faults.</summary>
     public IReadOnlyList<LogEntry> Faults() => [.. Entries.Where(e => e.Level >= LogLevel.Error)];
+
+    public LogLevel RetainFrom => retainFrom;
 
     public int Count(int eventId) => Entries.Count(e => e.EventId.Id == eventId);
 
@@ -234,6 +242,14 @@ internal sealed class LogSink : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            Interlocked.Increment(ref sink._seen);
+            if (logLevel < sink.RetainFrom)
+            {
+                // Still formatted: a formatting fault must show up in every test.
+                _ = formatter(state, exception);
+                return;
+            }
+
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : string.Empty;
             sink.Entries.Enqueue(new LogEntry(logLevel, eventId, category, $"{category}|{formatter(state, exception)}|{values}|{exception}"));
         }
