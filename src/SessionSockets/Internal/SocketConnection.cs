@@ -646,8 +646,10 @@ internal sealed class SocketConnection
             return;
         }
 
+        // Best effort: when a burst has filled the send queue the notice is dropped with the message. A reading client
+        // must not be closed as a slow consumer for the server's own notices; a flood is closed by the rule above.
         var envelope = EnvelopeReader.Read(message);
-        Enqueue(EnvelopeWriter.WriteError(envelope.Id, ErrorCodes.RateLimited, "Too many messages; this one was dropped."));
+        _outbound.Writer.TryWrite(EnvelopeWriter.WriteError(envelope.Id, ErrorCodes.RateLimited, "Too many messages; this one was dropped."));
     }
 
     private async Task DispatchLoopAsync()
@@ -662,7 +664,7 @@ internal sealed class SocketConnection
                 {
                     try
                     {
-                        if (!IsClosing)
+                        if (!IsClosing && await WaitForSendRoomAsync(token).ConfigureAwait(false))
                         {
                             await Endpoint.Dispatcher.DispatchAsync(this, message.Buffer.AsMemory(0, message.Length), token).ConfigureAwait(false);
                         }
@@ -689,6 +691,36 @@ internal sealed class SocketConnection
             {
                 ArrayPool<byte>.Shared.Return(left.Buffer);
             }
+        }
+    }
+
+    /// <summary>
+    /// Backpressure for the connection's own messages: one is handled only when its reply has room in the send queue,
+    /// so a client that sends a burst and reads its replies is never taken for a slow consumer. A client that stops
+    /// reading keeps the queue full; after the close timeout it is closed for overflow as any slow consumer is.
+    /// </summary>
+    private async ValueTask<bool> WaitForSendRoomAsync(CancellationToken token)
+    {
+        var room = _outbound.Writer.WaitToWriteAsync(token);
+        if (room.IsCompletedSuccessfully)
+        {
+            return room.Result;
+        }
+
+        try
+        {
+            return await room.AsTask().WaitAsync(Endpoint.CloseTimeout, Endpoint.Time, token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            if (!IsClosing)
+            {
+                Endpoint.Metrics.QueueOverflow();
+                Log.SendQueueOverflow(Endpoint.Logger, Id, Endpoint.Options.MaxQueuedMessages);
+                RequestClose(WebSocketCloseStatus.PolicyViolation, "send queue overflow", dropPending: true);
+            }
+
+            return false;
         }
     }
 
