@@ -136,6 +136,44 @@ internal sealed class SocketConnection
     }
 
     /// <summary>
+    /// Queues a message from this connection's own handler: when the queue is full it waits for room (the client may be
+    /// reading, just slower than the handler writes), up to the close timeout; then it is a slow consumer and is closed.
+    /// </summary>
+    public ValueTask EnqueueFromHandlerAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        if (_outbound.Writer.TryWrite(frame) || IsClosing)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return WaitAndEnqueueAsync(frame, cancellationToken);
+    }
+
+    private async ValueTask WaitAndEnqueueAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        deadline.CancelAfter(Endpoint.CloseTimeout);
+        try
+        {
+            while (await _outbound.Writer.WaitToWriteAsync(deadline.Token).ConfigureAwait(false))
+            {
+                if (_outbound.Writer.TryWrite(frame))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_closing.IsCancellationRequested)
+        {
+            Enqueue(frame); // still full after the close timeout: closes as a slow consumer
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The connection is closing: nothing more is sent.
+        }
+    }
+
+    /// <summary>
     /// Starts closing: already queued messages (and <paramref name="finalFrame"/>) are flushed, then the close
     /// frame goes out; nothing queued later is sent. The first request wins.
     /// </summary>

@@ -99,7 +99,10 @@ public sealed class MessageContext
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Queues a push (a message without <c>id</c>) to this connection.</summary>
+    /// <summary>
+    /// Queues a push (a message without <c>id</c>) to this connection. When its send queue is full this waits for room,
+    /// so a handler streaming to a reading client is paced by it; a client that stops reading is closed as a slow consumer.
+    /// </summary>
     /// <typeparam name="T">The payload type.</typeparam>
     /// <param name="type">The message type.</param>
     /// <param name="data">The payload.</param>
@@ -108,8 +111,7 @@ public sealed class MessageContext
     public ValueTask SendAsync<T>(string type, T data, CancellationToken cancellationToken = default)
     {
         MessageTypes.ThrowIfInvalid(type);
-        _connection.Enqueue(EnvelopeWriter.Write(type, null, data, _connection.Endpoint.JsonOptions));
-        return ValueTask.CompletedTask;
+        return _connection.EnqueueFromHandlerAsync(EnvelopeWriter.Write(type, null, data, _connection.Endpoint.JsonOptions), cancellationToken);
     }
 
     /// <summary>Deserialises <see cref="Data"/> as <typeparamref name="T"/> and validates it with DataAnnotations.</summary>
