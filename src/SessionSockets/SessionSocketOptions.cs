@@ -101,6 +101,18 @@ public sealed class SessionSocketOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan RenewalInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Gets or sets how long one handler may run for one message. When it passes, the handler's cancellation token is
+    /// cancelled, the client gets <c>handler_error</c>, and the connection goes on with its next message without
+    /// waiting for the handler to notice. <see cref="Timeout.InfiniteTimeSpan"/> turns the limit off.
+    /// </summary>
+    /// <value>30 seconds.</value>
+    /// <remarks>
+    /// A handler still running after its timeout can no longer reply (a message gets at most one answer) and its
+    /// <see cref="Messaging.MessageContext.Data"/> is empty; its pushes still reach the connection.
+    /// </remarks>
+    public TimeSpan HandlerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gets or sets how long shutdown waits for queued messages to flush before closes are forced.</summary>
     /// <value>5 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]

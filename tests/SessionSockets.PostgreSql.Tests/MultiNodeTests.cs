@@ -242,6 +242,10 @@ public sealed class MultiNodeTests
 
         // The pools may hold connections the restart killed; the first command on each may fail once.
         var fresh = await RetryAsync(() => a.Sessions.CreateAsync("ivan", TimeSpan.FromHours(1)));
+
+        // Recovered by itself: the connection that was answered "unavailable" binds now, and handshakes pass again.
+        Assert.That(await RetryAsync(async () => await anonymous.BindAsync(fresh.Token) is "valid" ? true : throw new Npgsql.NpgsqlException("not yet")), Is.True);
+        Assert.That(await TestClient.HandshakeStatusAsync(b.WebSocketUri, fresh.Token), Is.EqualTo(HttpStatusCode.SwitchingProtocols));
         var client = await ConnectAsync(b, fresh.Token);
         Assert.That(await RetryAsync(() => a.Sessions.DeleteAsync(fresh.Token)), Is.True);
         var closed = await client.Closed.WaitAsync(TimeSpan.FromSeconds(1));

@@ -42,6 +42,7 @@ public class SessionSocketOptionsTests
             Assert.That(o.SlidingExpiration, Is.False);
             Assert.That(o.RenewalInterval, Is.EqualTo(TimeSpan.FromMinutes(1)));
             Assert.That(o.ShutdownTimeout, Is.EqualTo(TimeSpan.FromSeconds(5)));
+            Assert.That(o.HandlerTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
         });
     }
 
@@ -75,6 +76,9 @@ public class SessionSocketOptionsTests
         yield return Case("RenewalInterval", o => o.RenewalInterval = TimeSpan.FromSeconds(-1));
         yield return Case("ShutdownTimeout", o => o.ShutdownTimeout = TimeSpan.FromMinutes(11));
         yield return Case("ShutdownTimeout", o => o.ShutdownTimeout = TimeSpan.FromSeconds(-1));
+        yield return Case("HandlerTimeout", o => o.HandlerTimeout = TimeSpan.Zero);
+        yield return Case("HandlerTimeout", o => o.HandlerTimeout = TimeSpan.FromSeconds(-5));
+        yield return Case("HandlerTimeout", o => o.HandlerTimeout = TimeSpan.FromDays(2));
     }
 
     private static int Count;
@@ -106,6 +110,7 @@ public class SessionSocketOptionsTests
             CacheDuration = TimeSpan.Zero,
             RenewalInterval = TimeSpan.Zero,
             ShutdownTimeout = TimeSpan.Zero,
+            HandlerTimeout = Timeout.InfiniteTimeSpan,
             SessionMode = SessionMode.Optional,
         };
         options.RateLimit.MessagesPerSecond = 0;
@@ -217,6 +222,7 @@ public class SessionSocketOptionsTests
             ["SessionSockets:SlidingExpiration"] = "true",
             ["SessionSockets:RenewalInterval"] = "00:00:06",
             ["SessionSockets:ShutdownTimeout"] = "00:00:02",
+            ["SessionSockets:HandlerTimeout"] = "00:00:01.5",
         });
 
         var o = provider.GetRequiredService<IOptions<SessionSocketOptions>>().Value;
@@ -243,6 +249,7 @@ public class SessionSocketOptionsTests
             Assert.That(o.SlidingExpiration, Is.True);
             Assert.That(o.RenewalInterval, Is.EqualTo(TimeSpan.FromSeconds(6)));
             Assert.That(o.ShutdownTimeout, Is.EqualTo(TimeSpan.FromSeconds(2)));
+            Assert.That(o.HandlerTimeout, Is.EqualTo(TimeSpan.FromSeconds(1.5)));
         });
     }
 

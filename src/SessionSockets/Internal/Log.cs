@@ -49,6 +49,9 @@ internal static partial class Log
     [LoggerMessage(2003, LogLevel.Trace, "Connection {ConnectionId} received '{MessageType}'.", EventName = "MessageReceived")]
     public static partial void MessageReceived(ILogger logger, string connectionId, string messageType);
 
+    [LoggerMessage(2004, LogLevel.Warning, "Handler for '{MessageType}' on connection {ConnectionId} did not finish within {HandlerTimeout}; it was cancelled and answered handler_error.", EventName = "HandlerTimedOut")]
+    public static partial void HandlerTimedOut(ILogger logger, string messageType, string connectionId, TimeSpan handlerTimeout);
+
     [LoggerMessage(3001, LogLevel.Debug, "Connection {ConnectionId} bound to session {SessionPrefix} of user {UserId}.", EventName = "SessionBound")]
     public static partial void SessionBound(ILogger logger, string connectionId, string sessionPrefix, string userId);
 

@@ -88,29 +88,77 @@ internal sealed class MessageDispatcher
         using var activity = SessionSocketsMetrics.ActivitySource.StartActivity("SessionSockets.Message", ActivityKind.Server);
         activity?.SetTag("sessionsockets.message.type", route.Type);
         var started = endpoint.Time.GetTimestamp();
+        var handlerToken = connection.BeginHandler();
+        var abandoned = false;
         try
         {
             var handler = route.Instance ?? (IMessageHandler)context.Services.GetRequiredService(route.HandlerType!);
-            await handler.HandleAsync(context, cancellationToken).ConfigureAwait(false);
+            var pending = handler.HandleAsync(context, handlerToken);
+            if (pending.IsCompleted)
+            {
+                await pending.ConfigureAwait(false);
+            }
+            else
+            {
+                // Stop waiting when the token fires (timeout or close), even for a handler that ignores it: the connection goes on.
+                var running = pending.AsTask();
+                try
+                {
+                    await running.WaitAsync(handlerToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!running.IsCompleted)
+                {
+                    abandoned = true;
+                    var timedOut = !cancellationToken.IsCancellationRequested && !connection.IsClosing;
+                    if (timedOut)
+                    {
+                        Log.HandlerTimedOut(endpoint.Logger, route.Type, connection.Id, endpoint.Options.HandlerTimeout);
+                        activity?.SetStatus(ActivityStatusCode.Error);
+                    }
+
+                    var mayAnswer = context.Abandon();
+                    connection.AbandonHandler(running, route.Type);
+                    if (timedOut && mayAnswer)
+                    {
+                        Reply(connection, envelope.Id, ErrorCodes.HandlerError, $"The handler for '{route.Type}' did not finish in time.");
+                    }
+
+                    return;
+                }
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || connection.IsClosing)
         {
             // The connection is closing: cancellation is control flow, not a fault.
             return;
+        }
+        catch (OperationCanceledException) when (handlerToken.IsCancellationRequested)
+        {
+            // The handler honoured its timeout.
+            Log.HandlerTimedOut(endpoint.Logger, route.Type, connection.Id, endpoint.Options.HandlerTimeout);
+            activity?.SetStatus(ActivityStatusCode.Error);
+            if (context.TryClaimReply())
+            {
+                Reply(connection, envelope.Id, ErrorCodes.HandlerError, $"The handler for '{route.Type}' did not finish in time.");
+            }
         }
         catch (Exception ex)
         {
             Log.HandlerFailed(endpoint.Logger, route.Type, connection.Id, ex);
             activity?.SetStatus(ActivityStatusCode.Error);
-            if (!context.HasReplied)
+            if (context.TryClaimReply())
             {
                 Reply(connection, envelope.Id, ErrorCodes.HandlerError, $"The handler for '{route.Type}' failed.");
             }
         }
         finally
         {
+            connection.EndHandler();
             endpoint.Metrics.HandlerDuration(route.Type, endpoint.Time.GetElapsedTime(started));
-            await context.ClearAsync().ConfigureAwait(false);
+            if (!abandoned)
+            {
+                await context.ClearAsync().ConfigureAwait(false);
+            }
         }
 
         session = connection.Session;

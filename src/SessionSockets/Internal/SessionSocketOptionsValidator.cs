@@ -33,6 +33,12 @@ internal sealed class SessionSocketOptionsValidator : IValidateOptions<SessionSo
             builder.AddError("KeepAliveTimeout must be at least KeepAliveInterval.", nameof(SessionSocketOptions.KeepAliveTimeout));
         }
 
+        if (options.HandlerTimeout != Timeout.InfiniteTimeSpan
+            && (options.HandlerTimeout < TimeSpan.FromMilliseconds(1) || options.HandlerTimeout > TimeSpan.FromDays(1)))
+        {
+            builder.AddError("HandlerTimeout must be between 00:00:00.001 and 1.00:00:00, or -00:00:00.001 (infinite) to turn it off.", nameof(SessionSocketOptions.HandlerTimeout));
+        }
+
         return builder.Build();
     }
 

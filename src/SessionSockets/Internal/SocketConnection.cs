@@ -26,6 +26,8 @@ internal sealed class SocketConnection
     private readonly int _rateTokenLimit;
     private double _rateTokens;
     private readonly object _timerLock = new();
+    private CancellationTokenSource _handlerCancellation;
+    private MessageContext _context;
 
     private SessionInfo? _session;
     private int _closeRequested;
@@ -67,7 +69,8 @@ internal sealed class SocketConnection
             _lastReplenish = endpoint.Time.GetTimestamp();
         }
 
-        Context = new MessageContext(this);
+        _handlerCancellation = new CancellationTokenSource(Timeout.InfiniteTimeSpan, endpoint.Time);
+        _context = new MessageContext(this);
     }
 
     public string Id { get; }
@@ -78,8 +81,11 @@ internal sealed class SocketConnection
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
-    /// <summary>The one context reused for every message of this connection (they are handled one at a time).</summary>
-    public MessageContext Context { get; }
+    /// <summary>
+    /// The context reused for every message of this connection (they are handled one at a time); replaced only when a
+    /// handler outlives its timeout and keeps the old one.
+    /// </summary>
+    public MessageContext Context => Volatile.Read(ref _context);
 
     /// <summary>The close code the connection ended with, for metrics and logs.</summary>
     public int CloseCode { get; private set; } = (int)WebSocketCloseStatus.NormalClosure;
@@ -130,6 +136,44 @@ internal sealed class SocketConnection
     }
 
     /// <summary>
+    /// Queues a message from this connection's own handler: when the queue is full it waits for room (the client may be
+    /// reading, just slower than the handler writes), up to the close timeout; then it is a slow consumer and is closed.
+    /// </summary>
+    public ValueTask EnqueueFromHandlerAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        if (_outbound.Writer.TryWrite(frame) || IsClosing)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return WaitAndEnqueueAsync(frame, cancellationToken);
+    }
+
+    private async ValueTask WaitAndEnqueueAsync(byte[] frame, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        deadline.CancelAfter(Endpoint.CloseTimeout);
+        try
+        {
+            while (await _outbound.Writer.WaitToWriteAsync(deadline.Token).ConfigureAwait(false))
+            {
+                if (_outbound.Writer.TryWrite(frame))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_closing.IsCancellationRequested)
+        {
+            Enqueue(frame); // still full after the close timeout: closes as a slow consumer
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The connection is closing: nothing more is sent.
+        }
+    }
+
+    /// <summary>
     /// Starts closing: already queued messages (and <paramref name="finalFrame"/>) are flushed, then the close
     /// frame goes out; nothing queued later is sent. The first request wins.
     /// </summary>
@@ -166,7 +210,82 @@ internal sealed class SocketConnection
         }
 
         CancelQuietly(_closing);
+        CancelQuietly(Volatile.Read(ref _handlerCancellation));
         return true;
+    }
+
+    /// <summary>
+    /// The token for the handler of one message: cancelled after <see cref="SessionSocketOptions.HandlerTimeout"/> or
+    /// when the connection closes. One source serves every message; <see cref="EndHandler"/> re-arms it.
+    /// </summary>
+    public CancellationToken BeginHandler()
+    {
+        var source = Volatile.Read(ref _handlerCancellation);
+        var timeout = Endpoint.Options.HandlerTimeout;
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            source.CancelAfter(timeout);
+        }
+
+        if (IsClosing)
+        {
+            CancelQuietly(source);
+        }
+
+        return source.Token;
+    }
+
+    /// <summary>Disarms the handler timeout after a message; a source that was cancelled is replaced.</summary>
+    public void EndHandler()
+    {
+        var source = Volatile.Read(ref _handlerCancellation);
+        if (source.TryReset())
+        {
+            return;
+        }
+
+        var fresh = new CancellationTokenSource(Timeout.InfiniteTimeSpan, Endpoint.Time);
+        Volatile.Write(ref _handlerCancellation, fresh);
+        source.Dispose();
+        if (IsClosing)
+        {
+            CancelQuietly(fresh);
+        }
+    }
+
+    /// <summary>
+    /// Leaves <paramref name="handler"/>, still running past its timeout, with the current context and gives the
+    /// connection a fresh one. The context's scope is disposed, and the handler's fault logged, when it finally ends.
+    /// </summary>
+    public void AbandonHandler(Task handler, string type)
+    {
+        var abandoned = Interlocked.Exchange(ref _context, new MessageContext(this));
+        abandoned.Abandon();
+        _ = ObserveAbandonedAsync(handler, abandoned, type);
+    }
+
+    private async Task ObserveAbandonedAsync(Task handler, MessageContext context, string type)
+    {
+        try
+        {
+            await handler.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(Endpoint.Logger, type, Id, ex);
+        }
+
+        try
+        {
+            await context.ClearAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(Endpoint.Logger, type, Id, ex);
+        }
     }
 
     /// <summary>Ends the connection at once, without a close handshake.</summary>
@@ -175,6 +294,7 @@ internal sealed class SocketConnection
         Interlocked.CompareExchange(ref _closeRequested, 1, 0);
         _outbound.Writer.TryComplete();
         CancelQuietly(_closing);
+        CancelQuietly(Volatile.Read(ref _handlerCancellation));
         CancelQuietly(_aborted);
         _socket.Abort();
     }
@@ -564,8 +684,10 @@ internal sealed class SocketConnection
             return;
         }
 
+        // Best effort: when a burst has filled the send queue the notice is dropped with the message. A reading client
+        // must not be closed as a slow consumer for the server's own notices; a flood is closed by the rule above.
         var envelope = EnvelopeReader.Read(message);
-        Enqueue(EnvelopeWriter.WriteError(envelope.Id, ErrorCodes.RateLimited, "Too many messages; this one was dropped."));
+        _outbound.Writer.TryWrite(EnvelopeWriter.WriteError(envelope.Id, ErrorCodes.RateLimited, "Too many messages; this one was dropped."));
     }
 
     private async Task DispatchLoopAsync()
@@ -580,7 +702,7 @@ internal sealed class SocketConnection
                 {
                     try
                     {
-                        if (!IsClosing)
+                        if (!IsClosing && await WaitForSendRoomAsync(token).ConfigureAwait(false))
                         {
                             await Endpoint.Dispatcher.DispatchAsync(this, message.Buffer.AsMemory(0, message.Length), token).ConfigureAwait(false);
                         }
@@ -607,6 +729,36 @@ internal sealed class SocketConnection
             {
                 ArrayPool<byte>.Shared.Return(left.Buffer);
             }
+        }
+    }
+
+    /// <summary>
+    /// Backpressure for the connection's own messages: one is handled only when its reply has room in the send queue,
+    /// so a client that sends a burst and reads its replies is never taken for a slow consumer. A client that stops
+    /// reading keeps the queue full; after the close timeout it is closed for overflow as any slow consumer is.
+    /// </summary>
+    private async ValueTask<bool> WaitForSendRoomAsync(CancellationToken token)
+    {
+        var room = _outbound.Writer.WaitToWriteAsync(token);
+        if (room.IsCompletedSuccessfully)
+        {
+            return room.Result;
+        }
+
+        try
+        {
+            return await room.AsTask().WaitAsync(Endpoint.CloseTimeout, Endpoint.Time, token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            if (!IsClosing)
+            {
+                Endpoint.Metrics.QueueOverflow();
+                Log.SendQueueOverflow(Endpoint.Logger, Id, Endpoint.Options.MaxQueuedMessages);
+                RequestClose(WebSocketCloseStatus.PolicyViolation, "send queue overflow", dropPending: true);
+            }
+
+            return false;
         }
     }
 
@@ -661,6 +813,7 @@ internal sealed class SocketConnection
 
         _closing.Dispose();
         _aborted.Dispose();
+        Volatile.Read(ref _handlerCancellation).Dispose();
         _socket.Dispose();
     }
 

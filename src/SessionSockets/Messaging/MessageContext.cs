@@ -13,6 +13,8 @@ public sealed class MessageContext
 {
     private readonly SocketConnection _connection;
     private string? _bindError;
+    private int _replied;
+    private bool _abandoned;
     private AsyncServiceScope? _scope;
 
     internal MessageContext(SocketConnection connection)
@@ -43,7 +45,7 @@ public sealed class MessageContext
     public IServiceProvider Services => (_scope ??= _connection.Endpoint.ScopeFactory.CreateAsyncScope()).ServiceProvider;
 
     /// <summary>Gets a value indicating whether a reply (or error reply) was sent for this message.</summary>
-    public bool HasReplied { get; private set; }
+    public bool HasReplied => Volatile.Read(ref _replied) != 0;
 
     internal SocketConnection Connection => _connection;
 
@@ -97,7 +99,10 @@ public sealed class MessageContext
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Queues a push (a message without <c>id</c>) to this connection.</summary>
+    /// <summary>
+    /// Queues a push (a message without <c>id</c>) to this connection. When its send queue is full this waits for room,
+    /// so a handler streaming to a reading client is paced by it; a client that stops reading is closed as a slow consumer.
+    /// </summary>
     /// <typeparam name="T">The payload type.</typeparam>
     /// <param name="type">The message type.</param>
     /// <param name="data">The payload.</param>
@@ -106,8 +111,7 @@ public sealed class MessageContext
     public ValueTask SendAsync<T>(string type, T data, CancellationToken cancellationToken = default)
     {
         MessageTypes.ThrowIfInvalid(type);
-        _connection.Enqueue(EnvelopeWriter.Write(type, null, data, _connection.Endpoint.JsonOptions));
-        return ValueTask.CompletedTask;
+        return _connection.EnqueueFromHandlerAsync(EnvelopeWriter.Write(type, null, data, _connection.Endpoint.JsonOptions), cancellationToken);
     }
 
     /// <summary>Deserialises <see cref="Data"/> as <typeparamref name="T"/> and validates it with DataAnnotations.</summary>
@@ -152,7 +156,7 @@ public sealed class MessageContext
         Type = type;
         Id = id;
         Data = data;
-        HasReplied = false;
+        _replied = 0;
         _bindError = null;
     }
 
@@ -228,13 +232,27 @@ public sealed class MessageContext
         return false;
     }
 
+    /// <summary>
+    /// Called when the handler outlived its timeout: the message's buffer is no longer this context's and its answer is
+    /// the dispatcher's. True when no reply had been sent, so the dispatcher may send <c>handler_error</c>.
+    /// </summary>
+    internal bool Abandon()
+    {
+        _abandoned = true;
+        Data = default;
+        return Interlocked.Exchange(ref _replied, 1) == 0;
+    }
+
+    /// <summary>Claims the one answer of this message for the dispatcher; false when a reply was already sent.</summary>
+    internal bool TryClaimReply() => Interlocked.Exchange(ref _replied, 1) == 0;
+
     private void MarkReplied()
     {
-        if (HasReplied)
+        if (Interlocked.Exchange(ref _replied, 1) != 0)
         {
-            throw new InvalidOperationException($"A reply was already sent for this '{Type}' message; a message gets at most one reply.");
+            throw new InvalidOperationException(Volatile.Read(ref _abandoned)
+                ? $"The handler for this '{Type}' message ran past its timeout; the message was already answered with handler_error."
+                : $"A reply was already sent for this '{Type}' message; a message gets at most one reply.");
         }
-
-        HasReplied = true;
     }
 }
