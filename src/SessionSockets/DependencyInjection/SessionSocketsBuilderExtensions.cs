@@ -8,6 +8,11 @@ using SessionSockets.Sessions;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds handlers, a session store and a backplane to SessionSockets.</summary>
+/// <remarks>
+/// The <c>MapMessage</c> overloads share the optional <c>sessionRequirement</c> parameter on purpose (RS0026): they differ
+/// by the delegate's shape, which is what the compiler picks on, and each reads as one call at the use site.
+/// </remarks>
+#pragma warning disable RS0026 // Do not add multiple public overloads with optional parameters
 public static class SessionSocketsBuilderExtensions
 {
     /// <summary>
@@ -132,3 +137,4 @@ public static class SessionSocketsBuilderExtensions
         : SessionSocketsServiceCollectionExtensions.FindCatalog(builder.Services)
           ?? throw new InvalidOperationException("Call services.AddSessionWebSockets() before adding handlers.");
 }
+#pragma warning restore RS0026

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Features;
+using SessionSockets.DependencyInjection;
+using SessionSockets.Sessions;
+
+namespace Chat;
+
+/// <summary>The chat's message handlers and HTTP endpoints, apart from hosting, so tests can host them in process.</summary>
+public static partial class ChatApp
+{
+    /// <summary>Adds <c>echo</c>, <c>whoami</c> and <c>chat.send</c>.</summary>
+    /// <param name="sockets">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddChatHandlers(this ISessionSocketsBuilder sockets) => sockets
+        .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken))
+        .MapMessage("whoami", (context, cancellationToken) => context.ReplyAsync(
+            new { userId = context.Session!.UserId, expiresAt = context.Session.ExpiresAt.UtcDateTime, connectionId = context.ConnectionId },
+            cancellationToken))
+        .AddHandler<ChatHandler>();
+
+    /// <summary>Maps <c>POST /login</c> (JSON <c>{"user":"alice"}</c>, no password: a demo) and <c>POST /logout</c>.</summary>
+    /// <param name="endpoints">The application's routes.</param>
+    /// <param name="sessionLifetime">How long a login lasts.</param>
+    /// <returns>The routes, for chaining.</returns>
+    public static IEndpointRouteBuilder MapChatEndpoints(this IEndpointRouteBuilder endpoints, TimeSpan sessionLifetime)
+    {
+        endpoints.MapPost("/login", async (HttpContext http, ISessionRepository sessions, CancellationToken cancellationToken) =>
+        {
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = 4096;
+            }
+
+            LoginRequest? login;
+            try
+            {
+                login = await http.Request.ReadFromJsonAsync<LoginRequest>(cancellationToken);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
+            {
+                return Results.BadRequest(new { error = "Send JSON like {\"user\":\"alice\"}." });
+            }
+
+            if (login?.User is not { } user || !UserNamePattern().IsMatch(user))
+            {
+                return Results.BadRequest(new { error = "'user' must be 1 to 32 characters of A-Z a-z 0-9 _ -." });
+            }
+
+            var created = await sessions.CreateAsync(user, sessionLifetime, cancellationToken: cancellationToken);
+            http.Response.Cookies.Append("sid", created.Token, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Strict,
+                Secure = http.Request.IsHttps,
+                Path = "/",
+                Expires = created.Session.ExpiresAt,
+            });
+            return Results.Ok(new { sessionId = created.Token, userId = created.Session.UserId, expiresAt = created.Session.ExpiresAt.UtcDateTime });
+        });
+
+        endpoints.MapPost("/logout", async (HttpContext http, ISessionRepository sessions, CancellationToken cancellationToken) =>
+        {
+            var token = http.Request.Cookies["sid"];
+            var authorization = http.Request.Headers.Authorization.ToString();
+            if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                token = authorization["Bearer ".Length..].Trim();
+            }
+
+            if (!string.IsNullOrEmpty(token))
+            {
+                // Deleting through the repository closes the session's sockets on every node.
+                await sessions.DeleteAsync(token, cancellationToken);
+            }
+
+            http.Response.Cookies.Delete("sid", new CookieOptions { Path = "/" });
+            return Results.NoContent();
+        });
+
+        return endpoints;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,32}$")]
+    private static partial Regex UserNamePattern();
+
+    private sealed record LoginRequest(string? User);
+}

@@ -1,0 +1,189 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
+using SessionSockets.Connections;
+using SessionSockets.Messaging;
+using SessionSockets.Sessions;
+
+namespace SessionSockets.Testing.Tests;
+
+public class SessionSocketsTestHostTests
+{
+    private sealed record Greeting(string Name);
+
+    private sealed record Reply(string Text, string User);
+
+    private static Task<SessionSocketsTestHost> StartAsync(Action<SessionSocketOptions>? options = null) =>
+        SessionSocketsTestHost.StartAsync(builder => builder.Services
+            .AddSessionWebSockets(o => options?.Invoke(o))
+            .MapMessage<Greeting>("greet", (context, data) => context.ReplyAsync(new Reply("hello " + data.Name, context.Session!.UserId)))
+            .MapMessage("announce", async (context, cancellationToken) =>
+            {
+                await context.Services.GetRequiredService<ISocketHub>().BroadcastAsync("news", new { text = "pushed first" }, cancellationToken);
+                await context.ReplyAsync(new { ok = true }, cancellationToken);
+            }));
+
+    [Test]
+    public async Task ConnectBoundAsync_TypedRequest_ReachesTheHandlerWithTheSession()
+    {
+        await using var host = await StartAsync();
+        var client = await host.ConnectBoundAsync("alice");
+
+        var reply = await client.RequestAsync<Reply>("greet", new Greeting("world"));
+
+        Assert.That(reply, Is.EqualTo(new Reply("hello world", "alice")));
+    }
+
+    [Test]
+    public async Task RequestAsync_PushesArriveFirst_AreKeptInOrderForReceiveAsync()
+    {
+        await using var host = await StartAsync();
+        var client = await host.ConnectBoundAsync();
+
+        var reply = await client.RequestAsync("announce");
+        var push = await client.ReceiveAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reply.Type, Is.EqualTo("announce"));
+            Assert.That(reply.Data.GetProperty("ok").GetBoolean(), Is.True);
+            Assert.That(push.Type, Is.EqualTo("news"));
+            Assert.That(push.Id, Is.Null);
+            Assert.That(push.Data.GetProperty("text").GetString(), Is.EqualTo("pushed first"));
+        });
+    }
+
+    [Test]
+    public async Task RequestAsyncOfT_ErrorReply_ThrowsWithTheCode()
+    {
+        await using var host = await StartAsync();
+        var client = await host.ConnectBoundAsync();
+
+        var unknown = Assert.ThrowsAsync<SocketErrorException>(() => client.RequestAsync<Reply>("no.such.type"));
+        var invalid = Assert.ThrowsAsync<SocketErrorException>(() => client.RequestAsync<Reply>("greet", "not an object"));
+
+        Assert.That(unknown!.Code, Is.EqualTo(ErrorCodes.UnknownType));
+        Assert.That(invalid!.Code, Is.EqualTo(ErrorCodes.InvalidData));
+    }
+
+    [Test]
+    public async Task ReceiveAsyncOfT_OtherType_Throws()
+    {
+        await using var host = await StartAsync();
+        var client = await host.ConnectBoundAsync();
+        await client.SendAsync("greet", new Greeting("x"), id: "1");
+
+        Assert.That(() => client.ReceiveAsync<Reply>("something.else"), Throws.InvalidOperationException.With.Message.Contains("greet"));
+    }
+
+    [Test]
+    public async Task ConnectAsync_WithToken_BindsAtTheHandshake()
+    {
+        await using var host = await StartAsync(o => o.SessionMode = SessionMode.Handshake);
+        var session = await host.CreateSessionAsync("bob");
+
+        var client = await host.ConnectAsync(session.Token);
+
+        Assert.That((await client.RequestAsync<Reply>("greet", new Greeting("b"))).User, Is.EqualTo("bob"));
+    }
+
+    [Test]
+    public async Task ConnectAsync_HandshakeModeWithoutToken_IsRefused()
+    {
+        await using var host = await StartAsync(o => o.SessionMode = SessionMode.Handshake);
+
+        Assert.That(() => host.ConnectAsync(), Throws.InvalidOperationException.With.Message.Contains("401"));
+    }
+
+    [Test]
+    public async Task Sessions_DeleteAsync_RevokesAndClosesTheSessionsSockets()
+    {
+        await using var host = await StartAsync();
+        var session = await host.CreateSessionAsync("alice");
+        var client = await host.ConnectAsync();
+        await client.BindAsync(session.Token);
+
+        await host.Sessions.DeleteAsync(session.Token);
+
+        var push = await client.ReceiveAsync();
+        Assert.That(push.Data.GetProperty("status").GetString(), Is.EqualTo("revoked"));
+        Assert.That(await client.ReceiveCloseAsync(), Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        Assert.That(client.CloseStatusDescription, Is.EqualTo("session revoked"));
+    }
+
+    [Test]
+    public async Task Time_AdvancedPastExpiry_ClosesTheBoundConnection()
+    {
+        await using var host = await StartAsync();
+        var session = await host.CreateSessionAsync("alice", TimeSpan.FromMinutes(5));
+        var client = await host.ConnectAsync();
+        await client.BindAsync(session.Token);
+
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.That(await client.ReceiveCloseAsync(), Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        Assert.That(client.CloseStatusDescription, Is.EqualTo("session expired"));
+        Assert.That((await client.ReceiveAsync()).Data.GetProperty("status").GetString(), Is.EqualTo("expired"));
+    }
+
+    [Test]
+    public async Task Time_AdvancedPastAuthenticationTimeout_ClosesAnUnboundConnection()
+    {
+        await using var host = await StartAsync(o => o.AuthenticationTimeout = TimeSpan.FromSeconds(3));
+        var client = await host.ConnectAsync();
+        Assert.That((await client.RequestAsync("ping")).Type, Is.EqualTo("ping"), "the connection is running, its deadline set");
+
+        host.Time.Advance(TimeSpan.FromSeconds(3));
+
+        Assert.That(await client.ReceiveCloseAsync(), Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        Assert.That(client.CloseStatusDescription, Is.EqualTo("authentication timeout"));
+    }
+
+    [Test]
+    public async Task AuthenticateAsync_UnknownToken_AnswersInvalidAndStaysUnbound()
+    {
+        await using var host = await StartAsync();
+        var client = await host.ConnectAsync();
+
+        Assert.That(await client.AuthenticateAsync("not-a-token"), Is.EqualTo("invalid"));
+        Assert.That(() => client.BindAsync("still-not-a-token"), Throws.InvalidOperationException);
+        var error = await client.RequestAsync("greet", new Greeting("x"));
+        Assert.That(error.ErrorCode, Is.EqualTo(ErrorCodes.Unauthorized));
+    }
+
+    [Test]
+    public async Task StartAsync_StoreInConfiguration_ReplacesTheInMemoryStore()
+    {
+        var own = new InMemorySessionRepository();
+        await using var host = await SessionSocketsTestHost.StartAsync(builder => builder.Services.AddSessionWebSockets().AddSessionStore(_ => own));
+
+        await host.CreateSessionAsync("carol");
+
+        Assert.That(own.Sessions.Single().UserId, Is.EqualTo("carol"));
+        Assert.That(host.Services.GetRequiredService<InMemorySessionRepository>().Count, Is.Zero);
+    }
+
+    [Test]
+    public async Task StartAsync_InMemoryStore_IsOnTheFakeClock()
+    {
+        await using var host = await StartAsync();
+
+        var session = await host.CreateSessionAsync(lifetime: TimeSpan.FromMinutes(1));
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.That(session.Session.CreatedAt, Is.EqualTo(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+        Assert.That((await host.Sessions.ValidateAsync(session.Token)).Status, Is.EqualTo(SessionStatus.Expired));
+    }
+
+    [Test]
+    public async Task DisposeAsync_ClientsStillOpen_StopsTheApplication()
+    {
+        var host = await StartAsync();
+        var client = await host.ConnectBoundAsync();
+        var hub = host.Services.GetRequiredService<ISocketHub>();
+        Assert.That(hub.ConnectionCount, Is.EqualTo(1));
+
+        await host.DisposeAsync();
+
+        Assert.That(client.Socket.State, Is.EqualTo(WebSocketState.Aborted));
+    }
+}
