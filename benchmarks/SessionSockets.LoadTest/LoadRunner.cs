@@ -587,6 +587,7 @@ internal sealed class LoadRunner
     /// <summary>One HTTP invoker per 127.0.0.x source address, so large N does not run out of ephemeral ports.</summary>
     private sealed class Invokers : IDisposable
     {
+        private const int IpProtocolIp = 0;
         private const int IpBindAddressNoPort = 24;
         private readonly HttpMessageInvoker[] _invokers;
 
@@ -608,7 +609,7 @@ internal sealed class LoadRunner
                             if (source is not null)
                             {
                                 // Choose the port at connect time, per destination, instead of at bind time.
-                                socket.SetSocketOption(SocketOptionLevel.IP, (SocketOptionName)IpBindAddressNoPort, 1);
+                                socket.SetRawSocketOption(IpProtocolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
                                 socket.Bind(new IPEndPoint(source, 0));
                             }
 

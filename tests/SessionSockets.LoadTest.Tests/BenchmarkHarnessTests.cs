@@ -67,10 +67,11 @@ public sealed class BenchmarkHarnessTests
             var (allocated, frameLength) = await benchmarks.MeasureOneBroadcastAsync();
 
             Assert.That(benchmarks.Connections, Is.EqualTo(1000));
-            Assert.That(frameLength, Is.GreaterThan(20));
+            Assert.That(frameLength, Is.GreaterThan(256));
 
-            // Per-recipient serialisation would allocate at least 1,000 frames on this thread.
-            Assert.That(allocated, Is.LessThan(frameLength * 20L), $"allocated {allocated} bytes for a {frameLength}-byte frame");
+            // Per-recipient serialisation would allocate at least 1,000 frames on this thread; once is one frame
+            // plus the thread pool's queue growth for 1,000 woken writer loops (~25 B each).
+            Assert.That(allocated, Is.LessThan(frameLength * 1000L / 4), $"allocated {allocated} bytes for a {frameLength}-byte frame");
         }
         finally
         {
