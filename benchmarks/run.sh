@@ -48,7 +48,8 @@ fi
 
 if [ "$BDN" = 1 ]; then
   echo "== BenchmarkDotNet (MemoryDiagnoser)"
-  (cd "$artifacts" && dotnet "$root/benchmarks/SessionSockets.Benchmarks/bin/Release/net10.0/SessionSockets.Benchmarks.dll" \
+  # BenchmarkDotNet finds the project to rebuild from the working directory.
+  (cd benchmarks/SessionSockets.Benchmarks && dotnet bin/Release/net10.0/SessionSockets.Benchmarks.dll \
     --filter '*' --job short --exporters github --artifacts "$artifacts/bdn")
   {
     printf '\n### BenchmarkDotNet (in-memory connections, ShortRun, MemoryDiagnoser)\n\n'
