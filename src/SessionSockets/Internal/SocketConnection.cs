@@ -696,7 +696,9 @@ internal sealed class SocketConnection
         var token = _closing.Token;
         try
         {
-            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            // Waiting without a token lets the channel reuse its waiter instead of allocating one per message;
+            // the loop still ends when the receive loop completes the channel (RunAsync awaits it only then).
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 while (reader.TryRead(out var message))
                 {
@@ -768,7 +770,8 @@ internal sealed class SocketConnection
         var token = _aborted.Token;
         try
         {
-            while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+            // No token on the wait (so the channel reuses its waiter): Abort and RequestClose complete the channel.
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 while (reader.TryRead(out var frame))
                 {
@@ -777,7 +780,7 @@ internal sealed class SocketConnection
                         continue;
                     }
 
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+                    await _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
                     if (ReferenceEquals(frame, _finalFrame))
                     {
                         _dropPending = true;

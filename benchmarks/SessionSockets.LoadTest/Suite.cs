@@ -1,0 +1,329 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SessionSockets.LoadTest;
+
+/// <summary>
+/// The budget run behind <c>benchmarks/run.sh</c>: starts RawEcho and the sample alternately (order flipped every
+/// round), applies the same load to both, and writes the medians and their ratios to a Markdown file.
+/// </summary>
+/// <remarks>
+/// Options: <c>--raw-echo</c> and <c>--sample</c> (built DLLs), <c>--rounds</c> (3), <c>--duration</c> (8 s measured),
+/// <c>--warmup</c> (2 s), <c>--hold</c> (10000 idle connections), <c>--max-hold</c> (50000, 0 skips),
+/// <c>--session-tokens</c> (10000), <c>--out</c> (the Markdown file; the part between the result markers is replaced),
+/// <c>--extra</c> (a Markdown file appended to the results, e.g. BenchmarkDotNet's), <c>--port</c> (5180).
+/// </remarks>
+internal static class Suite
+{
+    private const string StartMarker = "<!-- results:start -->";
+    private const string EndMarker = "<!-- results:end -->";
+
+    public static async Task<int> RunAsync(Dictionary<string, string> args, TextWriter log, CancellationToken cancellationToken)
+    {
+        string Arg(string name, string fallback) => args.GetValueOrDefault(name, fallback);
+        var rawEcho = Path.GetFullPath(args["raw-echo"]);
+        var sample = Path.GetFullPath(args["sample"]);
+        var rounds = LoadOptions.Int(Arg("rounds", "3"));
+        var duration = LoadOptions.Seconds(Arg("duration", "8"));
+        var warmup = LoadOptions.Seconds(Arg("warmup", "2"));
+        var hold = LoadOptions.Int(Arg("hold", "10000"));
+        var maxHold = LoadOptions.Int(Arg("max-hold", "50000"));
+        var sessionTokens = LoadOptions.Int(Arg("session-tokens", "10000"));
+        var output = Path.GetFullPath(Arg("out", "docs/benchmarks.md"));
+        var port = LoadOptions.Int(Arg("port", "5180"));
+        var loadBefore = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        var started = Stopwatch.StartNew();
+
+        var results = new List<(int Round, string Server, string Scenario, LoadResult Result)>();
+        var work = Directory.CreateTempSubdirectory("sessionsockets-bench-").FullName;
+        try
+        {
+            var servers = new[]
+            {
+                new ServerSpec("RawEcho", rawEcho, []),
+                new ServerSpec("sample", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:SessionMode", "Handshake"]),
+            };
+            var cacheServers = new[]
+            {
+                new ServerSpec("cache on", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0"]),
+                new ServerSpec("cache off", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:CacheDuration", "00:00:00"]),
+            };
+
+            for (var round = 1; round <= rounds; round++)
+            {
+                foreach (var server in round % 2 == 1 ? servers : servers.Reverse())
+                {
+                    var auth = server.Name == "RawEcho" ? "none" : "handshake";
+                    await using var process = await ServerProcess.StartAsync(server, port, work, log, cancellationToken);
+                    foreach (var (scenario, options) in new[]
+                    {
+                        ("echo 64", new LoadOptions { Connections = 64, Sessions = 64 }),
+                        ("echo 512", new LoadOptions { Connections = 512, Sessions = 512 }),
+                        ($"hold {hold}", new LoadOptions { Mode = "hold", Connections = hold, Sessions = hold, Duration = TimeSpan.FromSeconds(5) }),
+                    })
+                    {
+                        options.Url = process.Url;
+                        options.ServerPid = process.Pid;
+                        options.Auth = auth;
+                        if (options.Mode == "pingpong")
+                        {
+                            options.Duration = duration;
+                            options.Warmup = warmup;
+                        }
+
+                        results.Add((round, server.Name, scenario, await RunOneAsync(server.Name, scenario, options, log, cancellationToken)));
+                    }
+
+                    if (server.Name == "sample")
+                    {
+                        var fanOut = new LoadOptions { Mode = "broadcast", Connections = 1000, Sessions = 100, Duration = duration, Warmup = warmup, Url = process.Url, ServerPid = process.Pid };
+                        results.Add((round, server.Name, "broadcast 1000", await RunOneAsync(server.Name, "broadcast 1000", fanOut, log, cancellationToken)));
+                    }
+                }
+
+                foreach (var server in round % 2 == 1 ? cacheServers : cacheServers.Reverse())
+                {
+                    await using var process = await ServerProcess.StartAsync(server, port, work, log, cancellationToken);
+                    var options = new LoadOptions
+                    {
+                        Message = "session", Auth = "inband", Connections = 64, Sessions = sessionTokens,
+                        Duration = duration, Warmup = warmup, Url = process.Url, ServerPid = process.Pid,
+                    };
+                    results.Add((round, server.Name, "session 64", await RunOneAsync(server.Name, "session 64", options, log, cancellationToken)));
+                }
+            }
+
+            if (maxHold > 0)
+            {
+                await using var process = await ServerProcess.StartAsync(servers[1], port, work, log, cancellationToken);
+                var options = new LoadOptions
+                {
+                    Mode = "hold", Connections = maxHold, Sessions = Math.Min(maxHold, sessionTokens), Duration = TimeSpan.FromSeconds(10),
+                    Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64,
+                };
+                results.Add((1, "sample", $"hold {maxHold}", await RunOneAsync("sample", $"hold {maxHold}", options, log, cancellationToken)));
+            }
+        }
+        finally
+        {
+            TryDelete(work);
+        }
+
+        var loadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        var extra = args.TryGetValue("extra", out var extraPath) && File.Exists(extraPath) ? await File.ReadAllTextAsync(extraPath, cancellationToken) : null;
+        var report = Report(results, hold, maxHold, sessionTokens, rounds, loadBefore, loadAfter, started.Elapsed, extra);
+        log.WriteLine(report);
+        Write(output, report);
+        log.WriteLine($"wrote {output}");
+        return results.Any(r => r.Result.Errors > 0 || r.Result.Mismatches > 0 || r.Result.ConnectFailures > 0) ? 1 : 0;
+    }
+
+    private static async Task<LoadResult> RunOneAsync(string server, string scenario, LoadOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        log.WriteLine($"-- {server}: {scenario}");
+        var result = await new LoadRunner(options, log).RunAsync(cancellationToken) with { Mode = scenario };
+        log.Write(result);
+        return result;
+    }
+
+    private static string Report(List<(int Round, string Server, string Scenario, LoadResult Result)> results, int hold, int maxHold, int sessionTokens, int rounds, string loadBefore, string loadAfter, TimeSpan elapsed, string? extra)
+    {
+        double Median(string server, string scenario, Func<LoadResult, double> figure)
+        {
+            var values = results.Where(r => r.Server == server && r.Scenario == scenario).Select(r => figure(r.Result)).Where(v => !double.IsNaN(v)).Order().ToArray();
+            return values.Length == 0 ? double.NaN : values.Length % 2 == 1 ? values[values.Length / 2] : (values[values.Length / 2 - 1] + values[values.Length / 2]) / 2;
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine(StartMarker);
+        text.AppendLine(CultureInfo.InvariantCulture, $"Generated by `benchmarks/run.sh` on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC in {elapsed.TotalMinutes:F1} min, {rounds} rounds, RawEcho and the sample alternating (order flipped each round).");
+        text.AppendLine();
+        text.AppendLine("**Machine:** " + MachineDescription());
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"**Load** (`/proc/loadavg`, the machine is shared): before `{loadBefore}`, after `{loadAfter}`.");
+        text.AppendLine();
+        text.AppendLine("| figure | RawEcho | sample | ratio | target | met |");
+        text.AppendLine("|---|---:|---:|---:|---|---|");
+        void Row(string figure, string scenario, Func<LoadResult, double> value, string format, Func<double, double, (double Ratio, bool Met)> judge, string target)
+        {
+            var raw = Median("RawEcho", scenario, value);
+            var ours = Median("sample", scenario, value);
+            var (ratio, met) = judge(raw, ours);
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {figure} | {raw.ToString(format, CultureInfo.InvariantCulture)} | {ours.ToString(format, CultureInfo.InvariantCulture)} | {ratio:F2} | {target} | {(met ? "yes" : "**no**")} |");
+        }
+
+        Row("echo msgs/s, 64 connections", "echo 64", r => r.MessagesPerSecond, "F0", (raw, ours) => (ours / raw, ours / raw >= 0.9), "≥ 0.9 ×");
+        Row("echo msgs/s, 512 connections", "echo 512", r => r.MessagesPerSecond, "F0", (raw, ours) => (ours / raw, ours / raw >= 0.9), "≥ 0.9 ×");
+        Row("p99 latency (ms), 64 connections", "echo 64", r => r.P99, "F3", (raw, ours) => (ours / raw, ours / raw <= 1.2), "≤ 1.2 ×");
+        Row("server CPU per message (µs), 64 connections", "echo 64", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.15), "≤ 1.15 ×");
+        Row("server CPU per message (µs), 512 connections", "echo 512", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.15), "≤ 1.15 ×");
+        Row($"RSS per idle connection (bytes), {hold:N0} connections", $"hold {hold}", r => r.RssPerConnectionBytes, "F0", (raw, ours) => (ours / raw, ours <= 10 * 1024), "≤ 10 KB (sample)");
+        var cacheOn = Median("cache on", "session 64", r => r.MessagesPerSecond);
+        var cacheOff = Median("cache off", "session 64", r => r.MessagesPerSecond);
+        text.AppendLine(CultureInfo.InvariantCulture, $"| `session` msgs/s, 64 connections, {sessionTokens:N0} distinct live tokens: cache off (RawEcho column) / cache on (sample column) | {cacheOff:F0} | {cacheOn:F0} | {cacheOn / cacheOff:F2} | ≥ 2 × cache off | {(cacheOn / cacheOff >= 2 ? "yes" : "**no**")} |");
+        var fan = results.Where(r => r.Scenario == "broadcast 1000").Select(r => r.Result).ToArray();
+        if (fan.Length > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| broadcast to 1,000 connections: deliveries/s, p99 ms (sample only) | | {Median("sample", "broadcast 1000", r => r.MessagesPerSecond):F0} / {Median("sample", "broadcast 1000", r => r.P99):F1} | | serialised once | see BenchmarkDotNet |");
+        }
+
+        var big = results.Where(r => r.Scenario == $"hold {maxHold}").Select(r => r.Result).FirstOrDefault();
+        if (big is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| connections held at once, all answering a `ping` (sample) | | {big.Connections - big.Errors - big.Mismatches:N0} of {maxHold:N0} ({big.ConnectFailures} connect failures, {big.RssPerConnectionBytes:F0} B RSS each) | | {maxHold:N0} | {(big.Connections == maxHold && big.Errors == 0 && big.Mismatches == 0 && big.Messages == maxHold ? "yes" : "**no**")} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Every run (medians above are over these):");
+        text.AppendLine();
+        text.AppendLine("| round | server | scenario | connections | connect failures | msgs/s | p50 ms | p90 ms | p99 ms | max ms | errors | mismatches | CPU µs/msg | RSS/conn B |");
+        text.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (round, server, scenario, r) in results)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {round} | {server} | {scenario} | {r.Connections} | {r.ConnectFailures} | {r.MessagesPerSecond:F0} | {r.P50:F3} | {r.P90:F3} | {r.P99:F3} | {r.Max:F1} | {r.Errors} | {r.Mismatches} | {r.CpuMicrosPerMessage:F2} | {r.RssPerConnectionBytes:F0} |");
+        }
+
+        if (extra is not null)
+        {
+            text.AppendLine();
+            text.AppendLine(extra.Trim());
+        }
+
+        text.AppendLine(EndMarker);
+        return text.ToString();
+    }
+
+    private static string MachineDescription()
+    {
+        string Read(string path) => File.Exists(path) ? File.ReadAllText(path) : string.Empty;
+        var cpu = Read("/proc/cpuinfo").Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        var memory = Read("/proc/meminfo").Split('\n').FirstOrDefault(l => l.StartsWith("MemTotal", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+        var os = Read("/etc/os-release").Split('\n').FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"') ?? Environment.OSVersion.ToString();
+        return $"{Environment.ProcessorCount} × {cpu}, {memory} RAM, {os}, kernel {Read("/proc/sys/kernel/osrelease").Trim()}, .NET {Environment.Version}; client and server on the same cores.";
+    }
+
+    private static void Write(string path, string report)
+    {
+        var existing = File.Exists(path) ? File.ReadAllText(path) : null;
+        string content;
+        if (existing is not null && existing.IndexOf(StartMarker, StringComparison.Ordinal) is var start and >= 0
+            && existing.IndexOf(EndMarker, StringComparison.Ordinal) is var end and >= 0 && end > start)
+        {
+            content = existing[..start] + report.TrimEnd() + existing[(end + EndMarker.Length)..];
+        }
+        else
+        {
+            content = "# Benchmarks\n\n" + report;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed record ServerSpec(string Name, string Dll, string[] Arguments);
+
+    /// <summary>A server this suite started (and only that one is stopped, by its own process id).</summary>
+    private sealed class ServerProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private ServerProcess(Process process, Uri url)
+        {
+            _process = process;
+            Url = url;
+        }
+
+        public Uri Url { get; }
+
+        public int Pid => _process.Id;
+
+        public static async Task<ServerProcess> StartAsync(ServerSpec spec, int port, string work, TextWriter log, CancellationToken cancellationToken)
+        {
+            var directory = Directory.CreateDirectory(Path.Combine(work, "server-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+            var url = new Uri($"http://127.0.0.1:{port}");
+            var info = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = directory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            info.ArgumentList.Add(spec.Dll);
+            info.ArgumentList.Add("--urls");
+            info.ArgumentList.Add(url.ToString().TrimEnd('/'));
+            info.ArgumentList.Add("--ConnectionStrings:Sessions");
+            info.ArgumentList.Add($"Data Source={Path.Combine(directory, "sessions.db")}");
+            foreach (var argument in spec.Arguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is { Length: > 0 } line)
+                {
+                    log.WriteLine($"[{spec.Name} stderr] {line}");
+                }
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var server = new ServerProcess(process, url);
+            for (var attempt = 0; attempt < 300; attempt++)
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"{spec.Name} exited with {process.ExitCode} at start");
+                }
+
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync(url.Host, port, cancellationToken);
+                    log.WriteLine($"== {spec.Name} (pid {process.Id}) on {url}");
+                    await Task.Delay(500, cancellationToken);
+                    return server;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(100, cancellationToken);
+                }
+            }
+
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"{spec.Name} did not listen on {url} within 30 s");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                try
+                {
+                    await _process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            _process.Dispose();
+        }
+    }
+}
