@@ -50,6 +50,9 @@ internal sealed class SocketConnection
         _socket = socket;
         Id = Interlocked.Increment(ref s_nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         var options = endpoint.Options;
+        // Synchronous continuations: a message read by the receive loop is dispatched, and its reply written, on the
+        // same thread whenever the next loop is idle and nothing on the way has to wait; the loops only part ways when
+        // a handler or a send really waits. Backpressure (WaitForSendRoomAsync) keeps the send queue from overflowing.
         _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.MaxQueuedMessages)
         {
             SingleReader = true,
@@ -60,6 +63,7 @@ internal sealed class SocketConnection
             SingleReader = true,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = true,
         });
         if (options.RateLimit.MessagesPerSecond > 0)
         {
