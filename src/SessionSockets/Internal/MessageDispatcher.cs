@@ -231,7 +231,7 @@ internal sealed class MessageDispatcher
     }
 
     private static void Reply(SocketConnection connection, string? id, string code, string message) =>
-        connection.Enqueue(EnvelopeWriter.WriteError(id, code, message));
+        connection.Reply(EnvelopeWriter.WriteError(id, code, message));
 
     private sealed record Route(string Type, SessionRequirement Requirement, IMessageHandler? Instance, Type? HandlerType);
 }

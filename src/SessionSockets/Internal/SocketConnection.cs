@@ -23,6 +23,15 @@ internal sealed class SocketConnection
     private readonly Channel<Inbound> _inbound;
     private readonly CancellationTokenSource _closing = new();
     private readonly CancellationTokenSource _aborted = new();
+
+    // Who may write to the socket: the writer loop for queued frames, or a handler's own thread sending its frame
+    // directly when nothing is queued or being sent (no hand-off to another thread on the request/reply path).
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+
+    // Frames accepted and not yet sent or dropped: queued, in the writer's hands, or being sent directly. A frame may
+    // skip the queue only when this goes from 0 to 1, so nothing accepted earlier can be overtaken.
+    private int _unsent;
+    private volatile bool _outputClosed;
     private readonly int _rateTokenLimit;
     private double _rateTokens;
     private readonly object _timerLock = new();
@@ -124,11 +133,24 @@ internal sealed class SocketConnection
     /// <summary>Queues a serialised envelope. Returns false when the connection is closing or its queue overflowed.</summary>
     public bool Enqueue(byte[] frame)
     {
+        Interlocked.Increment(ref _unsent);
+        return TryQueue(frame);
+    }
+
+    /// <summary>
+    /// Sends the connection's own reply: written to the socket on the calling thread when nothing is queued or being sent
+    /// (the usual request/reply case), queued otherwise. Returns false when the connection is closing or overflowed.
+    /// </summary>
+    public bool Reply(byte[] frame) => TrySendDirect(frame) || TryQueue(frame);
+
+    private bool TryQueue(byte[] frame)
+    {
         if (_outbound.Writer.TryWrite(frame))
         {
             return true;
         }
 
+        Interlocked.Decrement(ref _unsent);
         if (!IsClosing)
         {
             Endpoint.Metrics.QueueOverflow();
@@ -145,12 +167,93 @@ internal sealed class SocketConnection
     /// </summary>
     public ValueTask EnqueueFromHandlerAsync(byte[] frame, CancellationToken cancellationToken)
     {
-        if (_outbound.Writer.TryWrite(frame) || IsClosing)
+        if (TrySendDirect(frame) || _outbound.Writer.TryWrite(frame))
         {
             return ValueTask.CompletedTask;
         }
 
+        if (IsClosing)
+        {
+            Interlocked.Decrement(ref _unsent);
+            return ValueTask.CompletedTask;
+        }
+
         return WaitAndEnqueueAsync(frame, cancellationToken);
+    }
+
+    /// <summary>
+    /// Counts <paramref name="frame"/> as accepted and, when it is the only one and the socket is free, writes it on this
+    /// thread. True when the frame is dealt with (sent, being sent, or dropped because output is over); false when it
+    /// must be queued (it stays counted).
+    /// </summary>
+    private bool TrySendDirect(byte[] frame)
+    {
+        if (Interlocked.Increment(ref _unsent) != 1 || !_sendGate.Wait(0))
+        {
+            return false;
+        }
+
+        if (_dropPending || _outputClosed || IsClosing)
+        {
+            // Closing: the writer loop flushes what was queued before; nothing new goes out.
+            EndSend();
+            return true;
+        }
+
+        ValueTask sending;
+        try
+        {
+            sending = _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _aborted.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            EndSend();
+            Abort();
+            return true;
+        }
+
+        if (!sending.IsCompleted)
+        {
+            _ = FinishSendAsync(sending);
+            return true;
+        }
+
+        try
+        {
+            sending.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            Abort();
+        }
+        finally
+        {
+            EndSend();
+        }
+
+        return true;
+    }
+
+    private async Task FinishSendAsync(ValueTask sending)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            Abort();
+        }
+        finally
+        {
+            EndSend();
+        }
+    }
+
+    private void EndSend()
+    {
+        _sendGate.Release();
+        Interlocked.Decrement(ref _unsent);
     }
 
     private async ValueTask WaitAndEnqueueAsync(byte[] frame, CancellationToken cancellationToken)
@@ -166,14 +269,22 @@ internal sealed class SocketConnection
                     return;
                 }
             }
+
+            Interlocked.Decrement(ref _unsent); // completed: the connection is closing
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_closing.IsCancellationRequested)
         {
-            Enqueue(frame); // still full after the close timeout: closes as a slow consumer
+            TryQueue(frame); // still full after the close timeout: closes as a slow consumer
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // The connection is closing: nothing more is sent.
+            Interlocked.Decrement(ref _unsent);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Decrement(ref _unsent);
+            throw;
         }
     }
 
@@ -199,6 +310,7 @@ internal sealed class SocketConnection
         if (finalFrame is not null)
         {
             _finalFrame = finalFrame;
+            Interlocked.Increment(ref _unsent);
             if (!_outbound.Writer.TryWrite(finalFrame))
             {
                 _dropPending = true;
@@ -691,7 +803,11 @@ internal sealed class SocketConnection
         // Best effort: when a burst has filled the send queue the notice is dropped with the message. A reading client
         // must not be closed as a slow consumer for the server's own notices; a flood is closed by the rule above.
         var envelope = EnvelopeReader.Read(message);
-        _outbound.Writer.TryWrite(EnvelopeWriter.WriteError(envelope.Id, ErrorCodes.RateLimited, "Too many messages; this one was dropped."));
+        Interlocked.Increment(ref _unsent);
+        if (!_outbound.Writer.TryWrite(EnvelopeWriter.WriteError(envelope.Id, ErrorCodes.RateLimited, "Too many messages; this one was dropped.")))
+        {
+            Interlocked.Decrement(ref _unsent);
+        }
     }
 
     private async Task DispatchLoopAsync()
@@ -772,6 +888,7 @@ internal sealed class SocketConnection
     {
         var reader = _outbound.Reader;
         var token = _aborted.Token;
+        var gateHeld = false;
         try
         {
             // No token on the wait (so the channel reuses its waiter): Abort and RequestClose complete the channel.
@@ -779,19 +896,33 @@ internal sealed class SocketConnection
             {
                 while (reader.TryRead(out var frame))
                 {
-                    if (_dropPending)
+                    if (!_sendGate.Wait(0))
                     {
-                        continue;
+                        // A handler is writing its own frame directly: it was accepted before this one.
+                        await _sendGate.WaitAsync(token).ConfigureAwait(false);
                     }
 
-                    await _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
-                    if (ReferenceEquals(frame, _finalFrame))
+                    try
                     {
-                        _dropPending = true;
+                        if (!_dropPending)
+                        {
+                            await _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+                            if (ReferenceEquals(frame, _finalFrame))
+                            {
+                                _dropPending = true;
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        EndSend();
                     }
                 }
             }
 
+            await _sendGate.WaitAsync(token).ConfigureAwait(false);
+            gateHeld = true;
+            _outputClosed = true;
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await _socket.CloseOutputAsync(_closeStatus, _closeReason, token).ConfigureAwait(false);
@@ -800,6 +931,13 @@ internal sealed class SocketConnection
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
             Abort();
+        }
+
+        if (!gateHeld)
+        {
+            // Aborted: a direct send still running ends with the abort; wait for it before the socket is disposed.
+            _outputClosed = true;
+            await _sendGate.WaitAsync().ConfigureAwait(false);
         }
     }
 

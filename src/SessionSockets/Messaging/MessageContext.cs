@@ -60,7 +60,7 @@ public sealed class MessageContext
         // Serialise before marking the reply sent: if serialisation throws, the dispatcher still answers handler_error.
         var frame = EnvelopeWriter.Write(Type, Id, data, _connection.Endpoint.JsonOptions);
         MarkReplied();
-        _connection.Enqueue(frame);
+        _connection.Reply(frame);
         return ValueTask.CompletedTask;
     }
 
@@ -95,7 +95,7 @@ public sealed class MessageContext
         ArgumentException.ThrowIfNullOrWhiteSpace(code);
         ArgumentNullException.ThrowIfNull(message);
         MarkReplied();
-        _connection.Enqueue(EnvelopeWriter.WriteError(Id, code, message));
+        _connection.Reply(EnvelopeWriter.WriteError(Id, code, message));
         return ValueTask.CompletedTask;
     }
 
@@ -148,7 +148,7 @@ public sealed class MessageContext
     internal void ReplyRaw(ReadOnlySpan<byte> utf8Data)
     {
         MarkReplied();
-        _connection.Enqueue(EnvelopeWriter.WriteRaw(Type, Id, utf8Data));
+        _connection.Reply(EnvelopeWriter.WriteRaw(Type, Id, utf8Data));
     }
 
     internal void Reset(string type, string? id, ReadOnlyMemory<byte> data)
