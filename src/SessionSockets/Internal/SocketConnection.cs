@@ -203,7 +203,8 @@ internal sealed class SocketConnection
         ValueTask sending;
         try
         {
-            sending = _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _aborted.Token);
+            // No token: Abort() ends a pending send, and an uncancellable send takes the socket's lock-free fast path.
+            sending = _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
         {
@@ -906,7 +907,7 @@ internal sealed class SocketConnection
                     {
                         if (!_dropPending)
                         {
-                            await _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+                            await _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                             if (ReferenceEquals(frame, _finalFrame))
                             {
                                 _dropPending = true;
