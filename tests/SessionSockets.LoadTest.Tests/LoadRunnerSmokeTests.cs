@@ -97,6 +97,7 @@ public sealed class LoadRunnerSmokeTests
         TestContext.Progress.Write(result);
 
         AssertClean(result, Connections);
+        Assert.That(result.Messages, Is.GreaterThanOrEqualTo(Connections), "every connection was answered");
         Assert.That(log.Lines, Has.Some.StartsWith($"closed {Connections} of {Connections} (0 failed to close"));
 
         // At most one message per interval per connection (plus the first and a last one cut short): the wait is honoured.
