@@ -30,6 +30,9 @@ internal sealed class LoadOptions
     /// <summary>A token to use instead of logging in (every connection uses it).</summary>
     public string? Token { get; set; }
 
+    /// <summary>Tokens to use instead of logging in: connection i uses <c>Tokens[i % Tokens.Count]</c>. <c>--tokens a,b,c</c>.</summary>
+    public IReadOnlyList<string>? Tokens { get; set; }
+
     /// <summary>Distinct sessions to create through <c>POST /login</c>; connection i uses session i mod this.</summary>
     public int Sessions { get; set; } = 1;
 
@@ -48,6 +51,25 @@ internal sealed class LoadOptions
     /// <summary>How long the hold mode waits before sampling RSS, so the server settles.</summary>
     public TimeSpan Settle { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// <c>pingpong</c> only: how long each connection waits after a reply before it sends its next message (a trickle).
+    /// Zero sends the next message as soon as the reply arrives.
+    /// </summary>
+    public TimeSpan Interval { get; set; }
+
+    /// <summary>
+    /// How the connections end: <c>abort</c> (reset, no close handshake) or <c>graceful</c> (<c>pingpong</c> only: a
+    /// close handshake with status 1000 on every connection; one that does not close cleanly is an error).
+    /// </summary>
+    public string Close { get; set; } = "abort";
+
+    /// <summary>
+    /// <c>run</c>: close right after the run. <c>stdin</c> (<c>pingpong</c> only): print <c>run done</c>, then wait for a
+    /// line (or the end) of standard input before closing, so a caller can inspect the server while every connection is
+    /// still open and idle.
+    /// </summary>
+    public string CloseAfter { get; set; } = "run";
+
     public Uri WebSocketUri => new(new UriBuilder(Url) { Scheme = Url.Scheme == "https" ? "wss" : "ws", Path = Path }.Uri.ToString());
 
     public static LoadOptions Parse(IReadOnlyDictionary<string, string> args)
@@ -62,16 +84,20 @@ internal sealed class LoadOptions
                 case "mode": options.Mode = value; break;
                 case "message": options.Message = value; break;
                 case "auth": options.Auth = value; break;
-                case "connections": options.Connections = Int(value); break;
-                case "duration": options.Duration = Seconds(value); break;
-                case "warmup": options.Warmup = Seconds(value); break;
+                case "connections": options.Connections = Int(value, key); break;
+                case "duration": options.Duration = Seconds(value, key); break;
+                case "warmup": options.Warmup = Seconds(value, key); break;
                 case "token": options.Token = value; break;
-                case "sessions": options.Sessions = Int(value); break;
-                case "sources": options.Sources = Int(value); break;
-                case "server-pid": options.ServerPid = Int(value); break;
-                case "payload": options.Payload = Int(value); break;
-                case "connect-concurrency": options.ConnectConcurrency = Int(value); break;
-                case "settle": options.Settle = Seconds(value); break;
+                case "tokens": options.Tokens = value.Split(','); break;
+                case "sessions": options.Sessions = Int(value, key); break;
+                case "sources": options.Sources = Int(value, key); break;
+                case "server-pid": options.ServerPid = Int(value, key); break;
+                case "payload": options.Payload = Int(value, key); break;
+                case "connect-concurrency": options.ConnectConcurrency = Int(value, key); break;
+                case "settle": options.Settle = Seconds(value, key); break;
+                case "interval": options.Interval = Seconds(value, key); break;
+                case "close": options.Close = value; break;
+                case "close-after": options.CloseAfter = value; break;
                 default: throw new ArgumentException($"Unknown option --{key}.");
             }
         }
@@ -106,9 +132,53 @@ internal sealed class LoadOptions
         {
             throw new ArgumentException("--connections 1..200000, --sessions 1..100000, --payload 0..16000, --duration > 0.");
         }
+
+        if (Interval < TimeSpan.Zero || Interval > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentException("--interval is 0..600 seconds (0: the next message right after the reply).");
+        }
+
+        if (Interval > TimeSpan.Zero && Mode != "pingpong")
+        {
+            throw new ArgumentException("--interval applies to --mode pingpong only.");
+        }
+
+        if (Close is not ("abort" or "graceful"))
+        {
+            throw new ArgumentException("--close is abort or graceful.");
+        }
+
+        if (CloseAfter is not ("run" or "stdin"))
+        {
+            throw new ArgumentException("--close-after is run or stdin.");
+        }
+
+        if ((Close == "graceful" || CloseAfter == "stdin") && Mode != "pingpong")
+        {
+            throw new ArgumentException("--close graceful and --close-after stdin apply to --mode pingpong only.");
+        }
+
+        if (Tokens is not null)
+        {
+            if (Tokens.Count == 0 || Tokens.Any(string.IsNullOrWhiteSpace))
+            {
+                throw new ArgumentException("--tokens is a comma-separated list of non-empty tokens: --tokens a,b,c.");
+            }
+
+            if (Token is not null)
+            {
+                throw new ArgumentException("--token and --tokens cannot be combined.");
+            }
+        }
     }
 
-    internal static int Int(string value) => int.Parse(value, CultureInfo.InvariantCulture);
+    internal static int Int(string value, string name = "value") =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new ArgumentException($"--{name}: '{value}' is not a whole number.");
 
-    internal static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+    internal static TimeSpan Seconds(string value, string name = "value") =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds) && Math.Abs(seconds) <= 1e6
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"--{name}: '{value}' is not a number of seconds.");
 }

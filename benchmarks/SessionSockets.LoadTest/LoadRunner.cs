@@ -21,12 +21,17 @@ internal sealed class LoadRunner
 
     private readonly LoadOptions _options;
     private readonly TextWriter _log;
+    private readonly TextReader _input;
 
-    public LoadRunner(LoadOptions options, TextWriter? log = null)
+    /// <param name="options">What to run; validated here.</param>
+    /// <param name="log">Progress lines (<c>connected</c>, <c>run done</c>, <c>closed</c>, first failures).</param>
+    /// <param name="input">Read for the close signal of <c>--close-after stdin</c>; nothing else reads it.</param>
+    public LoadRunner(LoadOptions options, TextWriter? log = null, TextReader? input = null)
     {
         options.Validate();
         _options = options;
         _log = log ?? TextWriter.Null;
+        _input = input ?? TextReader.Null;
     }
 
     public async Task<LoadResult> RunAsync(CancellationToken cancellationToken = default)
@@ -47,6 +52,19 @@ internal sealed class LoadRunner
                 "hold" => await HoldAsync(connections, before, cancellationToken),
                 _ => await BroadcastAsync(connections, cancellationToken),
             };
+
+            if (_options.CloseAfter == "stdin")
+            {
+                // Every loop has ended and no connection has been closed by this side yet.
+                _log.WriteLine($"run done: {connections.Count} connections open; waiting for a line on standard input to close");
+                await Task.Run(_input.ReadLine, cancellationToken).WaitAsync(cancellationToken);
+            }
+
+            if (_options.Close == "graceful")
+            {
+                await CloseAllAsync(connections, cancellationToken);
+                result = result with { Errors = connections.Sum(c => c.Errors) };
+            }
 
             return result with { Connections = connections.Count, ConnectFailures = failures, ConnectSeconds = connectSeconds };
         }
@@ -70,6 +88,11 @@ internal sealed class LoadRunner
         if (_options.Token is { } token)
         {
             return [token];
+        }
+
+        if (_options.Tokens is { Count: > 0 } given)
+        {
+            return [.. given];
         }
 
         using var http = new HttpClient { BaseAddress = _options.Url, Timeout = TimeSpan.FromSeconds(30) };
@@ -160,7 +183,7 @@ internal sealed class LoadRunner
         var measureFrom = start + (long)(_options.Warmup.TotalSeconds * Stopwatch.Frequency);
         var deadline = measureFrom + (long)(_options.Duration.TotalSeconds * Stopwatch.Frequency);
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        hardStop.CancelAfter(_options.Warmup + _options.Duration + ReplyTimeout);
+        hardStop.CancelAfter(_options.Warmup + _options.Duration + _options.Interval + ReplyTimeout);
 
         ProcStats? cpuBefore = null;
         var sampler = Task.Run(
@@ -214,12 +237,75 @@ internal sealed class LoadRunner
                 {
                     connection.Record(elapsed);
                 }
+
+                if (_options.Interval > TimeSpan.Zero)
+                {
+                    // A trickle: wait before the next message, but not past the end of the run.
+                    var left = deadline - Stopwatch.GetTimestamp();
+                    if (left <= 0)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(TimeSpan.FromTicks(Math.Min(_options.Interval.Ticks, Stopwatch.GetElapsedTime(0, left).Ticks)), cancellationToken);
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or InvalidDataException)
         {
             connection.Fail(ex, _log);
         }
+    }
+
+    /// <summary>
+    /// A close handshake (1000) on every connection that has not failed, a bounded number at once; a connection that
+    /// does not end Closed with the server echoing 1000 within the reply timeout is an error.
+    /// </summary>
+    private async Task CloseAllAsync(List<Connection> connections, CancellationToken cancellationToken)
+    {
+        _log.WriteLine($"closing {connections.Count} connections");
+        var watch = Stopwatch.StartNew();
+        var failures = 0;
+        var closed = 0;
+        var skipped = 0;
+        var next = -1;
+        var workers = Enumerable.Range(0, Math.Min(_options.ConnectConcurrency, connections.Count)).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < connections.Count)
+            {
+                var connection = connections[i];
+                if (connection.Errors > 0)
+                {
+                    Interlocked.Increment(ref skipped); // already counted: the socket failed during the run
+                    continue;
+                }
+
+                var socket = connection.Socket;
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(ReplyTimeout);
+                try
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+                    if (socket.State != WebSocketState.Closed || socket.CloseStatus != WebSocketCloseStatus.NormalClosure)
+                    {
+                        throw new InvalidDataException($"close ended {socket.State} with {socket.CloseStatus} '{socket.CloseStatusDescription}'");
+                    }
+
+                    Interlocked.Increment(ref closed);
+                }
+                catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or InvalidDataException)
+                {
+                    connection.AddError();
+                    if (Interlocked.Increment(ref failures) <= 3)
+                    {
+                        _log.WriteLine($"close {connection.Index} failed: {ex.GetBaseException().Message}");
+                    }
+                }
+            }
+        });
+        await Task.WhenAll(workers);
+        _log.WriteLine($"closed {closed} of {connections.Count} ({failures} failed to close, {skipped} had failed during the run) in {watch.Elapsed.TotalSeconds:F1} s");
     }
 
     private bool IsExpectedReply(Connection connection, int sentLength, int received, long sequence)
@@ -432,6 +518,8 @@ internal sealed class LoadRunner
         public long Mismatches { get; set; }
 
         public void Record(long elapsedTicks) => Latencies.Add(elapsedTicks);
+
+        public void AddError() => Errors++;
 
         public void Fail(Exception ex, TextWriter log)
         {

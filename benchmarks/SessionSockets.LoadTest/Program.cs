@@ -3,11 +3,23 @@ using SessionSockets.LoadTest;
 // SessionSockets.LoadTest — drive a SessionSockets server (or the RawEcho baseline) over loopback.
 //   run   [--url http://127.0.0.1:5080] [--mode pingpong|hold|broadcast] [--message echo|ping|session]
 //         [--auth handshake|inband|none] [--connections 64] [--duration 10] [--warmup 2] [--sessions 1]
-//         [--token T] [--sources 0] [--server-pid PID] [--payload 32] [--settle 3]
+//         [--token T | --tokens T1,T2,...] [--sources 0] [--server-pid PID] [--payload 32] [--settle 3]
+//         [--interval 0] [--close abort|graceful] [--close-after run|stdin]
 //   suite --raw-echo RawEcho.dll --sample Chat.dll [--rounds 3] [--out docs/benchmarks.md] ... (see Suite.cs)
+// --interval S (pingpong): each connection waits S seconds after a reply before its next message (0: at once).
+// --close graceful (pingpong): a 1000 close handshake on every connection at the end; one that fails is an error.
+// --close-after stdin (pingpong): print "run done", wait for a line on standard input, then close.
+// Exit code: 0 when there were no errors, mismatched replies or connect failures; 1 otherwise; 2 for bad arguments.
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
-    Console.WriteLine("usage: SessionSockets.LoadTest run [--option value]... | suite [--option value]...   (see benchmarks/README in docs/benchmarks.md)");
+    Console.WriteLine("""
+        usage: SessionSockets.LoadTest run [--option value]... | suite [--option value]...   (see docs/benchmarks.md)
+          run   [--url http://127.0.0.1:5080] [--mode pingpong|hold|broadcast] [--message echo|ping|session]
+                [--auth handshake|inband|none] [--connections 64] [--duration 10] [--warmup 2] [--sessions 1]
+                [--token T | --tokens T1,T2,...] [--sources 0] [--server-pid PID] [--payload 32] [--settle 3]
+                [--interval 0] [--close abort|graceful] [--close-after run|stdin]
+          suite --raw-echo RawEcho.dll --sample Chat.dll [--rounds 3] [--out docs/benchmarks.md] ...
+        """);
     return 2;
 }
 
@@ -24,7 +36,7 @@ try
     switch (args[0])
     {
         case "run":
-            var result = await new LoadRunner(LoadOptions.Parse(options), Console.Out).RunAsync(cancel.Token);
+            var result = await new LoadRunner(LoadOptions.Parse(options), Console.Out, Console.In).RunAsync(cancel.Token);
             Console.Write(result with { Mode = options.GetValueOrDefault("mode", "pingpong") });
             return result.Errors == 0 && result.Mismatches == 0 && result.ConnectFailures == 0 ? 0 : 1;
         case "suite":
