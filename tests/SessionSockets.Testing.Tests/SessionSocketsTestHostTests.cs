@@ -167,8 +167,9 @@ public class SessionSocketsTestHostTests
     {
         await using var host = await StartAsync();
 
-        var session = await host.CreateSessionAsync(lifetime: TimeSpan.FromMinutes(1));
-        host.Time.Advance(TimeSpan.FromMinutes(1));
+        // Shorter than the maintenance interval (30 s): no sweep runs and deletes the row while it is checked.
+        var session = await host.CreateSessionAsync(lifetime: TimeSpan.FromSeconds(10));
+        host.Time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.That(session.Session.CreatedAt, Is.EqualTo(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero)));
         Assert.That((await host.Sessions.ValidateAsync(session.Token)).Status, Is.EqualTo(SessionStatus.Expired));
