@@ -19,17 +19,26 @@ internal static class SessionTokens
         return Base64Url.EncodeToString(bytes);
     }
 
+    /// <summary>The length of a session id: base64url of 32 bytes, unpadded.</summary>
+    public const int IdLength = 43;
+
     public static string ComputeId(string token)
+    {
+        Span<char> id = stackalloc char[IdLength];
+        WriteId(token, id);
+        return new string(id);
+    }
+
+    /// <summary>Writes the session id of <paramref name="token"/> (<see cref="IdLength"/> characters) without allocating.</summary>
+    public static void WriteId(string token, Span<char> destination)
     {
         ArgumentNullException.ThrowIfNull(token);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         var max = Encoding.UTF8.GetMaxByteCount(token.Length);
-        byte[]? rented = null;
-        var utf8 = max <= 1024 ? stackalloc byte[max] : (rented = new byte[max]);
+        var utf8 = max <= 1024 ? stackalloc byte[max] : new byte[max];
         var length = Encoding.UTF8.GetBytes(token, utf8);
         SHA256.HashData(utf8[..length], hash);
-        _ = rented;
-        return Base64Url.EncodeToString(hash);
+        Base64Url.EncodeToChars(hash, destination);
     }
 
     /// <summary>A short, non-reversible prefix of the session id, for log lines.</summary>

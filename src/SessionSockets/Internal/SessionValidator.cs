@@ -15,6 +15,7 @@ internal sealed class SessionValidator
     internal const int MaxEntries = 100_000;
 
     private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly ISessionRepository _repository;
     private readonly TimeProvider _time;
     private readonly SessionSocketsMetrics _metrics;
@@ -26,6 +27,7 @@ internal sealed class SessionValidator
         _time = time;
         _metrics = metrics;
         _cacheDuration = options.Value.CacheDuration;
+        _lookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public int Count => _cache.Count;
@@ -47,26 +49,9 @@ internal sealed class SessionValidator
 
         var now = _time.GetUtcNow();
         string? id = null;
-        if (_cacheDuration > TimeSpan.Zero)
+        if (_cacheDuration > TimeSpan.Zero && TryGetCached(token, now, out id) is { } cached)
         {
-            id = SessionTokens.ComputeId(token);
-            if (_cache.TryGetValue(id, out var entry))
-            {
-                if (entry.Session.ExpiresAt <= now)
-                {
-                    _cache.TryRemove(new KeyValuePair<string, Entry>(id, entry));
-                    _metrics.Validation("expired", cacheHit: true);
-                    return new SessionValidationResult(SessionStatus.Expired, entry.Session);
-                }
-
-                if (entry.ValidUntil > now)
-                {
-                    _metrics.Validation("valid", cacheHit: true);
-                    return new SessionValidationResult(SessionStatus.Valid, entry.Session);
-                }
-
-                _cache.TryRemove(new KeyValuePair<string, Entry>(id, entry));
-            }
+            return cached;
         }
 
         var result = await _repository.ValidateAsync(token, cancellationToken).ConfigureAwait(false);
@@ -78,6 +63,36 @@ internal sealed class SessionValidator
         }
 
         return result;
+    }
+
+    /// <summary>The cached answer for <paramref name="token"/>, looked up without allocating; otherwise its session id.</summary>
+    private SessionValidationResult? TryGetCached(string token, DateTimeOffset now, out string? id)
+    {
+        Span<char> key = stackalloc char[SessionTokens.IdLength];
+        SessionTokens.WriteId(token, key);
+        id = null;
+        if (_lookup.TryGetValue(key, out var cachedId, out var entry))
+        {
+            if (entry.Session.ExpiresAt <= now)
+            {
+                _cache.TryRemove(new KeyValuePair<string, Entry>(cachedId, entry));
+                _metrics.Validation("expired", cacheHit: true);
+                return new SessionValidationResult(SessionStatus.Expired, entry.Session);
+            }
+
+            if (entry.ValidUntil > now)
+            {
+                _metrics.Validation("valid", cacheHit: true);
+                return new SessionValidationResult(SessionStatus.Valid, entry.Session);
+            }
+
+            _cache.TryRemove(new KeyValuePair<string, Entry>(cachedId, entry));
+            id = cachedId;
+            return null;
+        }
+
+        id = new string(key);
+        return null;
     }
 
     public void Remove(string sessionId) => _cache.TryRemove(sessionId, out _);

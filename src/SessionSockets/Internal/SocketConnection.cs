@@ -433,7 +433,10 @@ internal sealed class SocketConnection
             ScheduleExpiry(session.ExpiresAt);
         }
 
-        Log.SessionBound(Endpoint.Logger, Id, SessionTokens.LogPrefix(session.Id), session.UserId);
+        if (Endpoint.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            Log.SessionBound(Endpoint.Logger, Id, SessionTokens.LogPrefix(session.Id), session.UserId);
+        }
     }
 
     public void Unbind()

@@ -18,8 +18,8 @@ namespace SessionSockets.Internal;
 internal sealed class SocketHub : ISocketHub
 {
     private readonly ConcurrentDictionary<string, SocketConnection> _connections = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<SocketConnection, byte>> _bySession = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<SocketConnection, byte>> _byUser = new(StringComparer.Ordinal);
+    private readonly ConnectionIndex<SocketConnection> _bySession = new();
+    private readonly ConnectionIndex<SocketConnection> _byUser = new();
     private readonly ISessionBackplane _backplane;
     private readonly SessionValidator _validator;
     private readonly SessionSocketsMetrics _metrics;
@@ -84,19 +84,19 @@ internal sealed class SocketHub : ISocketHub
     {
         if (previous is not null)
         {
-            RemoveFromIndex(_bySession, previous.Id, connection);
-            RemoveFromIndex(_byUser, previous.UserId, connection);
+            _bySession.Remove(previous.Id, connection);
+            _byUser.Remove(previous.UserId, connection);
         }
 
         if (current is not null)
         {
-            AddToIndex(_bySession, current.Id, connection);
-            AddToIndex(_byUser, current.UserId, connection);
+            _bySession.Add(current.Id, connection);
+            _byUser.Add(current.UserId, connection);
         }
     }
 
     /// <summary>The distinct sessions this node's connections are bound to.</summary>
-    public IReadOnlyCollection<string> HeldSessionIds() => [.. _bySession.Keys];
+    public IReadOnlyCollection<string> HeldSessionIds() => _bySession.Keys;
 
     public ValueTask<bool> SendToConnectionAsync<T>(string connectionId, string type, T data, CancellationToken cancellationToken = default)
     {
@@ -152,12 +152,9 @@ internal sealed class SocketHub : ISocketHub
                 break;
             case BackplaneMessageKind.SessionRenewed when message.Target is not null && message.ExpiresAt is { } expiresAt:
                 _validator.Renewed(message.Target, expiresAt, message.RenewedAt ?? expiresAt);
-                if (_bySession.TryGetValue(message.Target, out var renewedSet))
+                foreach (var connection in _bySession.Snapshot(message.Target))
                 {
-                    foreach (var connection in renewedSet.Keys)
-                    {
-                        connection.Renewed(message.Target, expiresAt, message.RenewedAt);
-                    }
+                    connection.Renewed(message.Target, expiresAt, message.RenewedAt);
                 }
 
                 break;
@@ -228,35 +225,30 @@ internal sealed class SocketHub : ISocketHub
         }
     }
 
-    private void Revoke(ConcurrentDictionary<string, ConcurrentDictionary<SocketConnection, byte>> index, string key)
+    private void Revoke(ConnectionIndex<SocketConnection> index, string key)
     {
-        if (!index.TryGetValue(key, out var set))
-        {
-            return;
-        }
-
-        var count = 0;
-        foreach (var connection in set.Keys)
+        var connections = index.Snapshot(key);
+        foreach (var connection in connections)
         {
             connection.EndSession("revoked", "session revoked");
-            count++;
         }
 
-        if (count > 0)
+        if (connections.Length > 0)
         {
-            Log.SessionRevoked(_logger, SessionTokens.LogPrefix(key), count);
+            Log.SessionRevoked(_logger, SessionTokens.LogPrefix(key), connections.Length);
         }
     }
 
-    private static void Deliver(ConcurrentDictionary<string, ConcurrentDictionary<SocketConnection, byte>> index, string key, ReadOnlyMemory<byte> payload)
+    private static void Deliver(ConnectionIndex<SocketConnection> index, string key, ReadOnlyMemory<byte> payload)
     {
-        if (!index.TryGetValue(key, out var set))
+        var connections = index.Snapshot(key);
+        if (connections.Length == 0)
         {
             return;
         }
 
         var frame = ToArray(payload);
-        foreach (var connection in set.Keys)
+        foreach (var connection in connections)
         {
             connection.Enqueue(frame);
         }
@@ -274,29 +266,4 @@ internal sealed class SocketHub : ISocketHub
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(payload, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
             ? segment.Array
             : payload.ToArray();
-
-    private static void AddToIndex(ConcurrentDictionary<string, ConcurrentDictionary<SocketConnection, byte>> index, string key, SocketConnection connection)
-    {
-        while (true)
-        {
-            var set = index.GetOrAdd(key, static _ => new ConcurrentDictionary<SocketConnection, byte>());
-            set[connection] = 0;
-
-            // A concurrent removal may have dropped this set from the index as it emptied; then add again.
-            if (index.TryGetValue(key, out var current) && ReferenceEquals(current, set))
-            {
-                return;
-            }
-
-            set.TryRemove(connection, out _);
-        }
-    }
-
-    private static void RemoveFromIndex(ConcurrentDictionary<string, ConcurrentDictionary<SocketConnection, byte>> index, string key, SocketConnection connection)
-    {
-        if (index.TryGetValue(key, out var set) && set.TryRemove(connection, out _) && set.IsEmpty)
-        {
-            index.TryRemove(new KeyValuePair<string, ConcurrentDictionary<SocketConnection, byte>>(key, set));
-        }
-    }
 }
