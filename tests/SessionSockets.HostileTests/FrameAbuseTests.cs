@@ -70,6 +70,7 @@ public class FrameAbuseTests
     [TestCaseSource(nameof(ProtocolViolations))]
     public async Task ProtocolViolation_EndsWithItsCloseCode(byte[][] frames, int expected)
     {
+        var closedBefore = _host.Logs.Count(1002);
         await using var client = await RawClient.ConnectAsync(_host.HttpUri);
         foreach (var frame in frames)
         {
@@ -78,6 +79,11 @@ public class FrameAbuseTests
 
         var end = await client.ReadUntilEndAsync(Bound);
 
+        // The server records the code it closed with (the ConnectionClosed event and the close-code metric).
+        await Eventually.ThatAsync(() => _host.Logs.Count(1002) > closedBefore, Bound, () => "no ConnectionClosed event");
+        var recorded = _host.Logs.Entries.Last(e => e.EventId.Id == 1002).Text;
+        Assert.That(recorded, Does.Contain($"closed with {expected}"), recorded);
+
         if (expected == 1002 && end.Aborted)
         {
             // The framework (ManagedWebSocket) sends its 1002 and aborts at once; the reset may overtake the frame.
@@ -85,6 +91,22 @@ public class FrameAbuseTests
         }
 
         Assert.That(end.CloseCode, Is.EqualTo(expected), end.ToString());
+    }
+
+    [Test]
+    public async Task ClientThatResetsTheConnection_IsRecordedAsAbnormalClosure1006()
+    {
+        var closedBefore = _host.Logs.Count(1002);
+        await using var client = await RawClient.ConnectAsync(_host.HttpUri);
+        await client.SendFrameAsync(0x1, Text("{\"type\":\"ping\",\"data\":\""), fin: false);
+
+        // A reset, not a close handshake: linger 0 makes the close send RST.
+        client.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        client.Socket.Close();
+
+        await Eventually.ThatAsync(() => _host.Logs.Count(1002) > closedBefore, Bound, () => "no ConnectionClosed event");
+        var recorded = _host.Logs.Entries.Last(e => e.EventId.Id == 1002).Text;
+        Assert.That(recorded, Does.Contain("closed with 1006"), recorded);
     }
 
     [Test]

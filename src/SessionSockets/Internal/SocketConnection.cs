@@ -16,6 +16,9 @@ internal sealed class SocketConnection
     private const int InitialBufferSize = 1024;
     private const int InboundCapacity = 8;
     private static readonly TimeSpan SustainedExcess = TimeSpan.FromSeconds(3);
+    /// <summary>RFC 6455's code for a connection that ended without a close frame; never sent, only recorded.</summary>
+    private const WebSocketCloseStatus AbnormalClosure = (WebSocketCloseStatus)1006;
+    private static readonly string s_faultedMessage = new WebSocketException(WebSocketError.Faulted).Message;
     private static long s_nextId;
 
     private readonly WebSocket _socket;
@@ -43,6 +46,7 @@ internal sealed class SocketConnection
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
     private string? _closeReason;
     private volatile bool _dropPending;
+    private bool _readingPayload;
     private byte[]? _finalFrame;
     private ITimer? _authTimer;
     private ITimer? _expiryTimer;
@@ -650,7 +654,9 @@ internal sealed class SocketConnection
                         limit = Math.Min(buffer.Length, max + 1);
                     }
 
+                    _readingPayload = true;
                     var result = await _socket.ReceiveAsync(buffer.AsMemory(count, limit - count), token).ConfigureAwait(false);
+                    _readingPayload = false;
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         closed = true;
@@ -690,6 +696,11 @@ internal sealed class SocketConnection
                 await _inbound.Writer.WriteAsync(new Inbound(buffer, count), token).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException ex) when (ex.InnerException is WebSocketException inner && !_aborted.IsCancellationRequested && !IsClosing)
+        {
+            // The framework found a protocol error, sent its close frame and aborted the socket itself: record its code.
+            RequestClose(FrameworkCloseStatus(inner), null);
+        }
         catch (OperationCanceledException)
         {
         }
@@ -697,7 +708,7 @@ internal sealed class SocketConnection
         {
             // The framework found a protocol error (invalid UTF-8: 1007) and sent the close frame itself.
             // Wait for the client's answer instead of resetting the connection, which would lose that frame.
-            RequestClose(ex.WebSocketErrorCode == WebSocketError.Faulted ? WebSocketCloseStatus.InvalidPayloadData : WebSocketCloseStatus.ProtocolError, null);
+            RequestClose(FrameworkCloseStatus(ex), null);
             try
             {
                 await DrainUntilCloseAsync(endOfMessage: true, token).ConfigureAwait(false);
@@ -709,10 +720,11 @@ internal sealed class SocketConnection
         }
         catch (WebSocketException ex)
         {
-            // A reset or a keep-alive timeout.
+            // A protocol error the framework answered with its close frame before aborting the socket, a reset or a
+            // keep-alive timeout. Closing records the code (RunAsync would otherwise record a normal closure).
             if (!IsClosing)
             {
-                CloseCode = (int)WebSocketCloseStatus.EndpointUnavailable;
+                RequestClose(FrameworkCloseStatus(ex), null);
             }
 
             Log.ConnectionAborted(Endpoint.Logger, Id, ex);
@@ -732,6 +744,23 @@ internal sealed class SocketConnection
             }
         }
     }
+
+    /// <summary>
+    /// How a receive error ended the connection: invalid UTF-8 (the framework sent 1007), another protocol error it
+    /// found itself (it sent 1002), or the transport going away under it (1006, abnormal closure: no close frame).
+    /// </summary>
+    /// <remarks>
+    /// The framework's exception does not carry the code it sent. Frame-level faults come with a message naming them; a
+    /// bad close frame (even one whose reason is not UTF-8) and invalid UTF-8 in a text message come with none, and only
+    /// the latter is found while a message's payload is being read.
+    /// </remarks>
+    private WebSocketCloseStatus FrameworkCloseStatus(WebSocketException ex) => ex.InnerException switch
+    {
+        null when ex.WebSocketErrorCode == WebSocketError.Faulted && _readingPayload && ex.Message == s_faultedMessage => WebSocketCloseStatus.InvalidPayloadData,
+        null when ex.WebSocketErrorCode == WebSocketError.Faulted => WebSocketCloseStatus.ProtocolError,
+        System.Text.DecoderFallbackException => WebSocketCloseStatus.ProtocolError,
+        _ => AbnormalClosure,
+    };
 
     /// <summary>After the server asked to close: read and drop data until the client's close frame. False when it came.</summary>
     private async ValueTask<bool> DrainUntilCloseAsync(bool endOfMessage, CancellationToken token)
