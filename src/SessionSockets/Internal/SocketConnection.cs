@@ -607,8 +607,10 @@ internal sealed class SocketConnection
         {
             while (true)
             {
-                // A zero-byte read waits for the next frame without holding a buffer.
-                var head = await _socket.ReceiveAsync(Memory<byte>.Empty, token).ConfigureAwait(false);
+                // A zero-byte read waits for the next frame without holding a buffer. Reads take no token: Abort() ends
+                // a pending read (the slow-consumer test holds its clients open while the server aborts them), and an
+                // uncancellable read registers nothing per call.
+                var head = await _socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
                 if (head.MessageType == WebSocketMessageType.Close)
                 {
                     OnClientClose();
@@ -655,7 +657,7 @@ internal sealed class SocketConnection
                     }
 
                     _readingPayload = true;
-                    var result = await _socket.ReceiveAsync(buffer.AsMemory(count, limit - count), token).ConfigureAwait(false);
+                    var result = await _socket.ReceiveAsync(buffer.AsMemory(count, limit - count), CancellationToken.None).ConfigureAwait(false);
                     _readingPayload = false;
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
