@@ -894,14 +894,20 @@ internal sealed class SocketConnection
     /// so a client that sends a burst and reads its replies is never taken for a slow consumer. A client that stops
     /// reading keeps the queue full; after the close timeout it is closed for overflow as any slow consumer is.
     /// </summary>
-    private async ValueTask<bool> WaitForSendRoomAsync(CancellationToken token)
+    private ValueTask<bool> WaitForSendRoomAsync(CancellationToken token)
     {
-        var room = _outbound.Writer.WaitToWriteAsync(token);
-        if (room.IsCompletedSuccessfully)
+        // Nothing queued or being sent: the queue has room (it holds at least one frame), no need to ask it.
+        if (Volatile.Read(ref _unsent) == 0)
         {
-            return room.Result;
+            return new ValueTask<bool>(true);
         }
 
+        var room = _outbound.Writer.WaitToWriteAsync(token);
+        return room.IsCompletedSuccessfully ? room : WaitForSendRoomSlowAsync(room, token);
+    }
+
+    private async ValueTask<bool> WaitForSendRoomSlowAsync(ValueTask<bool> room, CancellationToken token)
+    {
         try
         {
             return await room.AsTask().WaitAsync(Endpoint.CloseTimeout, Endpoint.Time, token).ConfigureAwait(false);
