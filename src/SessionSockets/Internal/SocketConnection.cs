@@ -210,10 +210,10 @@ internal sealed class SocketConnection
             // No token: Abort() ends a pending send, and an uncancellable send takes the socket's lock-free fast path.
             sending = _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
             EndSend();
-            Abort();
+            SendFailed(ex);
             return true;
         }
 
@@ -227,9 +227,9 @@ internal sealed class SocketConnection
         {
             sending.GetAwaiter().GetResult();
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
-            Abort();
+            SendFailed(ex);
         }
         finally
         {
@@ -245,14 +245,26 @@ internal sealed class SocketConnection
         {
             await sending.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
-            Abort();
+            // Observed here: nothing awaits this task.
+            SendFailed(ex);
         }
         finally
         {
             EndSend();
         }
+    }
+
+    /// <summary>A direct send failed: the socket is gone (or broke in a way nobody expected, which is logged).</summary>
+    private void SendFailed(Exception ex)
+    {
+        if (ex is not (OperationCanceledException or WebSocketException or IOException or ObjectDisposedException or InvalidOperationException))
+        {
+            Log.ConnectionFault(Endpoint.Logger, Id, ex);
+        }
+
+        Abort();
     }
 
     private void EndSend()
