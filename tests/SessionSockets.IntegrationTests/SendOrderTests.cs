@@ -60,6 +60,39 @@ public sealed class SendOrderTests
         Assert.That(seen, Is.EqualTo(Enumerable.Range(0, Count).SelectMany(n => new[] { $"note:{n}", $"announce:{n}" })));
     }
 
+    [Test]
+    public async Task LargeReplies_ToAClientThatReadsLate_ArriveIntactAndInOrder()
+    {
+        // 60 replies of ~100 KB to a client that reads nothing until it has sent everything fill the socket buffers, so
+        // a direct send stays pending and later replies are queued behind it: every reply must still arrive whole, in
+        // order, whichever way it went out.
+        const int Count = 60;
+        await using var host = await TestHost.StartAsync(
+            o =>
+            {
+                o.MaxMessageSize = 256 * 1024;
+                o.MaxQueuedMessages = 2048;
+                o.RateLimit.MessagesPerSecond = 0;
+            },
+            sockets => sockets.MapMessage<string>("upper", (context, text) => context.ReplyAsync(new { text = text.ToUpperInvariant() })));
+        var token = (await host.LoginAsync("large")).Token;
+        using var client = await host.ConnectAsync(cookie: token);
+        var payloads = Enumerable.Range(0, Count).Select(i => new string((char)('a' + (i % 26)), 100_000 + i)).ToArray();
+        for (var i = 0; i < Count; i++)
+        {
+            // Alternately the raw echo (ReplyRawAsync) and a serialised reply (ReplyAsync).
+            await client.SendAsync(i % 2 == 0 ? "echo" : "upper", $"r{i}", payloads[i]);
+        }
+
+        for (var i = 0; i < Count; i++)
+        {
+            var reply = await client.ReceiveAsync(TimeSpan.FromSeconds(30));
+            Assert.That(reply.Str("id"), Is.EqualTo($"r{i}"));
+            var text = i % 2 == 0 ? reply.GetProperty("data").GetString() : reply.GetProperty("data").Str("text");
+            Assert.That(text, Is.EqualTo(i % 2 == 0 ? payloads[i] : payloads[i].ToUpperInvariant()), $"reply {i} intact");
+        }
+    }
+
     [TestCase(50, 200, TestName = "SmallFrames_ClientReading")]
     [TestCase(100, 16_000, TestName = "LargeFrames_ClientReadingLate")]
     public async Task HandlerFramesAndBroadcasts_EachArriveWholeAndInTheirOrder(int count, int size)
