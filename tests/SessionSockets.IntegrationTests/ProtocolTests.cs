@@ -137,12 +137,24 @@ public sealed class ProtocolTests
     public async Task InvalidUtf8_Closes1007()
     {
         using var client = await _host.ConnectAsync(cookie: _token);
+        var id = (await client.RequestAsync("whoami", "w")).GetProperty("data").Str("connectionId");
+        var closed = _host.Logs.WaitForAsync(text => text.Contains($"Connection {id} closed with", StringComparison.Ordinal), WsClient.DefaultTimeout);
         var bytes = Encoding.UTF8.GetBytes("{\"type\":\"echo\",\"data\":\"xx\"}");
         bytes[^4] = 0xC3;
         bytes[^3] = 0x28;
         await client.SendBytesAsync(bytes);
-        await client.ReceiveUntilCloseAsync();
-        Assert.That(client.Socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.InvalidPayloadData));
+        try
+        {
+            await client.ReceiveUntilCloseAsync();
+            Assert.That(client.Socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.InvalidPayloadData));
+        }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
+        {
+            // The framework sends its 1007 and aborts the socket at once: now and then the reset overtakes the close
+            // frame and the client's kernel drops it. What the server decided is still recorded below.
+        }
+
+        Assert.That(await closed, Does.Contain("closed with 1007"));
     }
 
     [Test]

@@ -164,7 +164,39 @@ internal sealed class LogSink : ILoggerProvider
     {
     }
 
+    private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Done)> _waiters = [];
+
     public IEnumerable<string> TextAbove(LogLevel level) => Entries.Where(e => e.Level > level).Select(e => e.Text);
+
+    /// <summary>Completes with the first entry (already logged or still to come) whose text matches.</summary>
+    public Task<string> WaitForAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
+        {
+            if (Entries.FirstOrDefault(e => match(e.Text)).Text is { } logged)
+            {
+                return Task.FromResult(logged);
+            }
+
+            _waiters.Add((match, done));
+        }
+
+        return done.Task.WaitAsync(timeout);
+    }
+
+    private void Add(LogLevel level, EventId eventId, string text)
+    {
+        lock (_waiters)
+        {
+            Entries.Enqueue((level, eventId, text));
+            foreach (var waiter in _waiters.Where(w => w.Match(text)).ToList())
+            {
+                waiter.Done.TrySetResult(text);
+                _waiters.Remove(waiter);
+            }
+        }
+    }
 
     private sealed class Logger(LogSink sink, string category) : ILogger
     {
@@ -176,7 +208,7 @@ internal sealed class LogSink : ILoggerProvider
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(";", pairs.Select(p => $"{p.Key}={p.Value}")) : string.Empty;
-            sink.Entries.Enqueue((logLevel, eventId, $"{category}|{formatter(state, exception)}|{values}|{exception}"));
+            sink.Add(logLevel, eventId, $"{category}|{formatter(state, exception)}|{values}|{exception}");
         }
     }
 }
