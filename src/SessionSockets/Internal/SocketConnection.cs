@@ -710,11 +710,6 @@ internal sealed class SocketConnection
                 await _inbound.Writer.WriteAsync(new Inbound(buffer, count), token).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException ex) when (ex.InnerException is WebSocketException inner && !_aborted.IsCancellationRequested && !IsClosing)
-        {
-            // The framework found a protocol error, sent its close frame and aborted the socket itself: record its code.
-            RequestClose(FrameworkCloseStatus(inner), null);
-        }
         catch (OperationCanceledException)
         {
         }
