@@ -8,9 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SessionSockets.Diagnostics;
-using SessionSockets.Internal;
-using SessionSockets.Sessions;
+using SessionSockets.Connections;
+using SessionSockets.Runtime;
 
 namespace SessionSockets.Benchmarks;
 

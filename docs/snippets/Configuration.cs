@@ -1,5 +1,4 @@
 using SessionSockets;
-using SessionSockets.Sessions;
 
 namespace DocsSnippets;
 

@@ -1,4 +1,4 @@
-using SessionSockets.Sessions;
+using SessionSockets;
 
 namespace DocsSnippets;
 
@@ -27,7 +27,7 @@ public static class GettingStarted
         builder.Services.AddSessionWebSockets()
             .AddSqliteStore("Data Source=sessions.db")
             .AddHandler<GreetHandler>();
-        builder.Services.AddHealthChecks().AddSessionStore();
+        builder.Services.AddHealthChecks().AddSessionStoreCheck();
 
         var app = builder.Build();
 

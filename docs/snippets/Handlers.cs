@@ -1,10 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using SessionSockets.Connections;
-using SessionSockets.DependencyInjection;
+using SessionSockets;
 using SessionSockets.Messaging;
-using SessionSockets.Sessions;
 
 namespace DocsSnippets;
 
@@ -57,7 +55,7 @@ public sealed class MoveCardHandler(IBoardStore board, ISocketHub hub) : Message
 }
 
 // Anyone may ask, bound or not.
-public sealed class VersionHandler() : MessageHandler<JsonElement>("version", SessionRequirement.Anonymous)
+public sealed class VersionHandler() : MessageHandler<JsonElement>("version", SessionRequirement.Optional)
 {
     protected override ValueTask HandleAsync(MessageContext context, JsonElement data, CancellationToken cancellationToken) =>
         context.ReplyAsync(new { version = "1.4.2" }, cancellationToken);

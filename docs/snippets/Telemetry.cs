@@ -1,6 +1,6 @@
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using SessionSockets.Diagnostics;
+using SessionSockets;
 
 namespace DocsSnippets;
 

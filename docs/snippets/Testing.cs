@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using NUnit.Framework;
-using SessionSockets.Messaging;
+using SessionSockets;
 using SessionSockets.Testing;
 
 namespace DocsSnippets;

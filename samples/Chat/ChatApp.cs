@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
-using SessionSockets.DependencyInjection;
-using SessionSockets.Sessions;
+using SessionSockets;
 
 namespace Chat;
 

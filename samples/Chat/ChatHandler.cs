@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using SessionSockets.Connections;
-using SessionSockets.Messaging;
+using SessionSockets;
 
 namespace Chat;
 

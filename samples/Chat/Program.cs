@@ -1,7 +1,7 @@
 using Chat;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using SessionSockets.Diagnostics;
+using SessionSockets;
 
 // Static files and appsettings live beside the binary, so the sample runs from any working directory;
 // a relative SQLite path ("Data Source=sessions.db") still lands in the working directory.
@@ -40,7 +40,7 @@ else
 sockets.AddChatHandlers();
 
 // GET /healthz answers Healthy only while the session store answers.
-builder.Services.AddHealthChecks().AddSessionStore();
+builder.Services.AddHealthChecks().AddSessionStoreCheck();
 
 // OpenTelemetry, off unless asked for: --Telemetry:Console true prints the SessionSockets meter and traces
 // (plus ASP.NET Core's) to the console every Telemetry:ExportInterval (default 10 s).

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using SessionSockets.DependencyInjection;
+using SessionSockets;
 using SessionSockets.PostgreSql;
 using SessionSockets.PostgreSql.Internal;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using SessionSockets.DependencyInjection;
+using SessionSockets;
 using SessionSockets.Sqlite;
 using SessionSockets.Sqlite.Internal;
 

@@ -1,4 +1,4 @@
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.Sqlite;
 

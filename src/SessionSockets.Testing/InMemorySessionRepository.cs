@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.Testing;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using SessionSockets.DependencyInjection;
+using SessionSockets;
 using SessionSockets.Testing;
 
 namespace Microsoft.Extensions.DependencyInjection;

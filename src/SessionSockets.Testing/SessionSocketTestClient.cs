@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using SessionSockets.Messaging;
 
 namespace SessionSockets.Testing;
 

@@ -26,9 +26,9 @@ public sealed class SocketMessage
     public JsonElement Data { get; }
 
     /// <summary>Gets a value indicating whether this is an error reply (<c>type</c> is <c>error</c>).</summary>
-    public bool IsError => Type == Messaging.MessageTypes.Error;
+    public bool IsError => Type == MessageTypes.Error;
 
-    /// <summary>Gets the error's <c>code</c> (see <see cref="Messaging.ErrorCodes"/>), or <see langword="null"/> when this is not an error.</summary>
+    /// <summary>Gets the error's <c>code</c> (see <see cref="ErrorCodes"/>), or <see langword="null"/> when this is not an error.</summary>
     public string? ErrorCode => IsError && Data.ValueKind == JsonValueKind.Object && Data.TryGetProperty("code", out var code) ? code.GetString() : null;
 
     /// <summary>Gets the error's human-readable <c>message</c>, or <see langword="null"/> when this is not an error.</summary>

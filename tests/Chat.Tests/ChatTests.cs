@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Messaging;
+using SessionSockets;
 using SessionSockets.Testing;
 
 namespace Chat.Tests;
@@ -24,7 +24,7 @@ public class ChatTests
             builder =>
             {
                 builder.Services.AddSessionWebSockets().AddChatHandlers();
-                builder.Services.AddHealthChecks().AddSessionStore();
+                builder.Services.AddHealthChecks().AddSessionStoreCheck();
             },
             app =>
             {

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using SessionSockets.HostileTests.Support;
-using SessionSockets.Messaging;
 
 namespace SessionSockets.HostileTests;
 
@@ -81,7 +80,7 @@ public class CorpusWireTests
                 o.RateLimit.MessagesPerSecond = 0;
                 o.MaxFailedSessionAttempts = 1000;
             },
-            b => b.MapMessage<Typed>("typed", (context, data) => context.ReplyAsync(data), SessionRequirement.Anonymous)
+            b => b.MapMessage<Typed>("typed", (context, data) => context.ReplyAsync(data), SessionRequirement.Optional)
                   .MapMessage("private.echo", (context, ct) => context.ReplyRawAsync(context.Data, ct), SessionRequirement.Required));
         var byCode = new ConcurrentDictionary<string, int>();
         var answeredAfter = new ConcurrentDictionary<string, int>();

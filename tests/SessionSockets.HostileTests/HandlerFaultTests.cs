@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using SessionSockets.HostileTests.Support;
-using SessionSockets.Messaging;
 
 namespace SessionSockets.HostileTests;
 
@@ -22,7 +21,7 @@ public class HandlerFaultTests
             o.RateLimit.MessagesPerSecond = 0;
         },
         b => b
-            .MapMessage("throw", (_, _) => throw new InvalidOperationException("Host=db;Password=hunter2"), SessionRequirement.Anonymous)
+            .MapMessage("throw", (_, _) => throw new InvalidOperationException("Host=db;Password=hunter2"), SessionRequirement.Optional)
             .MapMessage("hang", async (_, ct) =>
             {
                 try
@@ -33,14 +32,14 @@ public class HandlerFaultTests
                 {
                     _cancelled.Enqueue(ct.IsCancellationRequested);
                 }
-            }, SessionRequirement.Anonymous)
-            .MapMessage("hang.stubborn", async (_, _) => await _releaseSlow.Task, SessionRequirement.Anonymous)
+            }, SessionRequirement.Optional)
+            .MapMessage("hang.stubborn", async (_, _) => await _releaseSlow.Task, SessionRequirement.Optional)
             .MapMessage("slow", async (context, ct) =>
             {
                 _slowStarted.TrySetResult();
                 await _releaseSlow.Task.WaitAsync(ct);
                 await context.ReplyAsync(new { slow = true }, ct);
-            }, SessionRequirement.Anonymous));
+            }, SessionRequirement.Optional));
 
     [OneTimeTearDown]
     public async Task StopAsync()

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
+using SessionSockets.Diagnostics;
 using SessionSockets.HostileTests.Support;
-using SessionSockets.Messaging;
 
 namespace SessionSockets.HostileTests;
 
@@ -151,7 +151,7 @@ public class LoadTests
         // No session rows were created by connecting: only the logins exist.
         foreach (var token in sessions)
         {
-            Assert.That((await host.Sessions.ValidateAsync(token)).Status, Is.EqualTo(Sessions.SessionStatus.Valid));
+            Assert.That((await host.Sessions.ValidateAsync(token)).Status, Is.EqualTo(SessionStatus.Valid));
         }
 
         Assert.That(await host.Sessions.DeleteUserSessionsAsync("nobody"), Is.Zero);
@@ -172,7 +172,7 @@ public class LoadTests
                 {
                     await context.SendAsync("flood.item", new { i, blob }, ct);
                 }
-            }, SessionRequirement.Anonymous)
+            }, SessionRequirement.Optional)
             .MapMessage("pace", async (context, ct) =>
             {
                 for (var i = 0; i < 2000; i++)
@@ -185,7 +185,7 @@ public class LoadTests
                 }
 
                 await context.ReplyAsync(new { done = true }, ct);
-            }, SessionRequirement.Anonymous));
+            }, SessionRequirement.Optional));
         var heapBefore = SettledHeap();
         var peak = 0L;
         using var sampling = new CancellationTokenSource();
@@ -257,7 +257,7 @@ public class LoadTests
             _ = client.SendAsync("echo", $"r{i}", i);
         }
 
-        var hub = host.Services.GetRequiredService<Connections.ISocketHub>();
+        var hub = host.Services.GetRequiredService<ISocketHub>();
         for (var n = 0; n < Broadcasts; n++)
         {
             await hub.BroadcastAsync("news", n);

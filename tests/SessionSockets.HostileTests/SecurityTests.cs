@@ -42,7 +42,7 @@ public class SecurityTests
     public async Task Tokens_Are256RandomBits_AndOnlyTheirSha256IsStored()
     {
         await using var host = await HostileHost.StartAsync();
-        var created = new List<Sessions.CreatedSession>();
+        var created = new List<CreatedSession>();
         for (var i = 0; i < 200; i++)
         {
             created.Add(await host.LoginAsync($"u{i}"));
@@ -143,11 +143,11 @@ public class SecurityTests
         var reply = await client.RequestAsync("session", "s", new { sessionId = token });
         Assert.That(reply.Status(), Is.EqualTo("invalid"));
         Assert.That(await host.HandshakeStatusAsync(bearer: Uri.EscapeDataString(token)), Is.EqualTo(HttpStatusCode.SwitchingProtocols), "opens unbound");
-        Assert.That((await host.Sessions.ValidateAsync(token)).Status, Is.EqualTo(Sessions.SessionStatus.Invalid));
+        Assert.That((await host.Sessions.ValidateAsync(token)).Status, Is.EqualTo(SessionStatus.Invalid));
         Assert.That(await host.Sessions.DeleteAsync(token), Is.False);
         Assert.That(await host.Sessions.DeleteUserSessionsAsync(token), Is.Zero);
 
-        Assert.That((await host.Sessions.ValidateAsync(victim.Token)).Status, Is.EqualTo(Sessions.SessionStatus.Valid), "the table is intact");
+        Assert.That((await host.Sessions.ValidateAsync(victim.Token)).Status, Is.EqualTo(SessionStatus.Valid), "the table is intact");
         Assert.That((await client.RequestAsync("whoami", "w")).ErrorCode(), Is.EqualTo("unauthorized"));
     }
 
@@ -274,7 +274,7 @@ public class SecurityTests
     public async Task CrossSession_DirectMessagesReachOnlyTheirSession_RevokedGetsNothingAfterThePush()
     {
         await using var host = await HostileHost.StartAsync();
-        var hub = host.Services.GetRequiredService<Connections.ISocketHub>();
+        var hub = host.Services.GetRequiredService<ISocketHub>();
         var alice = await host.LoginAsync("alice");
         var alice2 = await host.LoginAsync("alice");
         var bob = await host.LoginAsync("bob");

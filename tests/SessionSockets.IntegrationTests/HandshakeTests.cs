@@ -1,5 +1,4 @@
 using System.Net;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.IntegrationTests;
 

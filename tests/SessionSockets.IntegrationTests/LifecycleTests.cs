@@ -5,6 +5,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using SessionSockets.Connections;
+using SessionSockets.Runtime;
 
 namespace SessionSockets.IntegrationTests;
 
@@ -135,7 +137,7 @@ public sealed class LifecycleTests
         await using var host = await TestHost.StartAsync(o => o.RevalidationInterval = TimeSpan.FromSeconds(30), time: time);
         var shortLived = await host.LoginAsync("short", TimeSpan.FromMinutes(1));
         var longLived = await host.LoginAsync("long", TimeSpan.FromHours(1));
-        var maintenance = host.Services.GetRequiredService<Internal.SessionMaintenanceService>();
+        var maintenance = host.Services.GetRequiredService<SessionMaintenanceService>();
 
         // The first pass, before anything expired, deletes nothing.
         await AdvanceToNextPassAsync(time, maintenance, TimeSpan.FromSeconds(30));
@@ -147,7 +149,7 @@ public sealed class LifecycleTests
         Assert.That(left.Select(s => s.UserId), Is.EqualTo(new[] { "long" }));
     }
 
-    private static async Task AdvanceToNextPassAsync(FakeTimeProvider time, Internal.SessionMaintenanceService maintenance, TimeSpan step)
+    private static async Task AdvanceToNextPassAsync(FakeTimeProvider time, SessionMaintenanceService maintenance, TimeSpan step)
     {
         var pass = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnPass() => pass.TrySetResult();
@@ -419,7 +421,7 @@ public sealed class LifecycleTests
             await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
         }
 
-        var hub = host.Services.GetRequiredService<Internal.SocketHub>();
+        var hub = host.Services.GetRequiredService<SocketHub>();
         var deadline = Stopwatch.StartNew();
         while (hub.ConnectionCount > 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
         {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Time.Testing;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.IntegrationTests;
 

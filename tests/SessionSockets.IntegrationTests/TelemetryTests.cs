@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using SessionSockets.Diagnostics;
 
 namespace SessionSockets.IntegrationTests;
 

@@ -8,9 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SessionSockets.Connections;
-using SessionSockets.DependencyInjection;
-using SessionSockets.Sessions;
+using SessionSockets.Diagnostics;
 
 namespace SessionSockets.IntegrationTests;
 
@@ -68,8 +66,8 @@ internal sealed class TestHost : IAsyncDisposable
             .MapMessage<System.Text.Json.JsonElement>("echo", (context, data) => context.ReplyRawAsync(context.Data))
             .MapMessage("whoami", (context, cancellationToken) =>
                 context.ReplyAsync(new { userId = context.Session!.UserId, connectionId = context.ConnectionId }, cancellationToken))
-            .MapMessage("public.echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken), Messaging.SessionRequirement.Anonymous)
-            .MapMessage("private.echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken), Messaging.SessionRequirement.Required)
+            .MapMessage("public.echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken), SessionRequirement.Optional)
+            .MapMessage("private.echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken), SessionRequirement.Required)
             .MapMessage("boom", (_, _) => throw new InvalidOperationException("secret internal detail at Boom.cs:42"));
         handlers?.Invoke(sockets);
         services?.Invoke(builder.Services);

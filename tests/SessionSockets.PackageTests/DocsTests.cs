@@ -54,7 +54,7 @@ public sealed partial class DocsTests
         {
             listener.InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Name == SessionSockets.Diagnostics.SessionSocketsTelemetry.Name)
+                if (instrument.Meter.Name == SessionSockets.SessionSocketsTelemetry.Name)
                 {
                     published.Add(instrument);
                 }

@@ -5,7 +5,6 @@ using System.Net.WebSockets;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using SessionSockets.Messaging;
 using SessionSockets.Testing;
 
 namespace SessionSockets.PackageTests;

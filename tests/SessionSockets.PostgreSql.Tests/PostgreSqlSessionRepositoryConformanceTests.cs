@@ -1,6 +1,6 @@
 using Npgsql;
 using SessionSockets.PostgreSql.Internal;
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 using SessionSockets.Tests.Conformance;
 
 namespace SessionSockets.PostgreSql.Tests;

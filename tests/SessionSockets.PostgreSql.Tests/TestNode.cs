@@ -2,9 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SessionSockets.Connections;
 using SessionSockets.PostgreSql.Internal;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.PostgreSql.Tests;
 

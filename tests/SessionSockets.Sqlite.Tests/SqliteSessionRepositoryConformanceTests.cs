@@ -1,4 +1,4 @@
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 using SessionSockets.Tests.Conformance;
 
 namespace SessionSockets.Sqlite.Tests;

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.Sqlite.Tests;
 
@@ -240,7 +240,7 @@ public sealed class SqliteSessionStoreTests
     [Test]
     public void BusyTimeout_NotInConnectionString_IsApplied()
     {
-        var cs = Internal.SqliteSessionRepository.BuildConnectionString(new SqliteStoreOptions { ConnectionString = "Data Source=x.db", BusyTimeout = TimeSpan.FromSeconds(7) });
+        var cs = Sqlite.Internal.SqliteSessionRepository.BuildConnectionString(new SqliteStoreOptions { ConnectionString = "Data Source=x.db", BusyTimeout = TimeSpan.FromSeconds(7) });
 
         Assert.That(new SqliteConnectionStringBuilder(cs).DefaultTimeout, Is.EqualTo(7));
     }

@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 using SessionSockets.Sqlite;
 using SessionSockets.Sqlite.Internal;
 

@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.Testing.Tests;
 

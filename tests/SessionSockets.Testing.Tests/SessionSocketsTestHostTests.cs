@@ -1,8 +1,5 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Connections;
-using SessionSockets.Messaging;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.Testing.Tests;
 

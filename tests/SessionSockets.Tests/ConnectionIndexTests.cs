@@ -1,4 +1,4 @@
-using SessionSockets.Internal;
+using SessionSockets.Connections;
 
 namespace SessionSockets.Tests;
 

@@ -3,8 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Moq;
-using SessionSockets.Internal;
-using SessionSockets.Sessions;
+using SessionSockets.Hosting;
 
 namespace SessionSockets.Tests;
 

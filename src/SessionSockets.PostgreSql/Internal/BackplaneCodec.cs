@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using SessionSockets.Connections;
+using SessionSockets.Backplane;
 
 namespace SessionSockets.PostgreSql.Internal;
 
@@ -25,7 +25,7 @@ internal static class BackplaneCodec
             writer.WriteStartObject();
             writer.WriteNumber("v", Version);
             writer.WriteString("n", nodeId);
-            writer.WriteNumber("k", (int)message.Kind);
+            writer.WriteNumber("k", WireKind(message.Kind));
             if (message.Target is not null)
             {
                 writer.WriteString("t", message.Target);
@@ -79,8 +79,7 @@ internal static class BackplaneCodec
                 return false;
             }
 
-            var kind = (BackplaneMessageKind)kindElement.GetInt32();
-            if (kind is < BackplaneMessageKind.SessionRevoked or > BackplaneMessageKind.Session)
+            if (KindFromWire(kindElement.GetInt32()) is not { } kind)
             {
                 return false;
             }
@@ -93,7 +92,7 @@ internal static class BackplaneCodec
                 : root.TryGetProperty("b", out var b) ? b.GetBytesFromBase64()
                 : default;
 
-            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload, expiresAt, renewedAt), row);
+            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt }, row);
             return true;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)
@@ -101,6 +100,30 @@ internal static class BackplaneCodec
             return false;
         }
     }
+
+    // The numbers on the wire are this codec's, fixed here: renaming or reordering the public enum must not change them.
+    // Resynchronize is raised locally and never travels.
+    private static int WireKind(BackplaneMessageKind kind) => kind switch
+    {
+        BackplaneMessageKind.SessionRevoked => 0,
+        BackplaneMessageKind.UserRevoked => 1,
+        BackplaneMessageKind.SessionRenewed => 2,
+        BackplaneMessageKind.Broadcast => 3,
+        BackplaneMessageKind.SendToUser => 4,
+        BackplaneMessageKind.SendToSession => 5,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "This kind does not travel between nodes."),
+    };
+
+    private static BackplaneMessageKind? KindFromWire(int value) => value switch
+    {
+        0 => BackplaneMessageKind.SessionRevoked,
+        1 => BackplaneMessageKind.UserRevoked,
+        2 => BackplaneMessageKind.SessionRenewed,
+        3 => BackplaneMessageKind.Broadcast,
+        4 => BackplaneMessageKind.SendToUser,
+        5 => BackplaneMessageKind.SendToSession,
+        _ => null,
+    };
 
     private static bool IsJson(ReadOnlySpan<byte> utf8)
     {

@@ -3,7 +3,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using SessionSockets.Connections;
+using SessionSockets.Backplane;
+using SessionSockets.Diagnostics;
 
 namespace SessionSockets.PostgreSql.Internal;
 
@@ -380,7 +381,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
                     return;
                 }
 
-                message = message with { Payload = payload };
+                message = new BackplaneMessage(message.Kind, message.Target, payload) { ExpiresAt = message.ExpiresAt, RenewedAt = message.RenewedAt };
             }
         }
 

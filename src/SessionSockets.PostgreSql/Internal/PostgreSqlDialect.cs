@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.PostgreSql.Internal;
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.PostgreSql.Internal;
 

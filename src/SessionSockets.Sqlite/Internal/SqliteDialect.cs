@@ -1,6 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.Sqlite.Internal;
 

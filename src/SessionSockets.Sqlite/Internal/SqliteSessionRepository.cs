@@ -1,6 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using SessionSockets.Sessions;
+using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.Sqlite.Internal;
 

@@ -1,4 +1,4 @@
-namespace SessionSockets.Connections;
+namespace SessionSockets;
 
 /// <summary>
 /// Sends to the open connections and closes them. Messages to a session, a user or everyone reach
@@ -15,7 +15,7 @@ public interface ISocketHub
 
     /// <summary>Pushes a message to one connection of this node.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
-    /// <param name="connectionId">The connection (<see cref="Messaging.MessageContext.ConnectionId"/>).</param>
+    /// <param name="connectionId">The connection (<see cref="MessageContext.ConnectionId"/>).</param>
     /// <param name="type">The message type.</param>
     /// <param name="data">The payload, serialised as <c>data</c>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
@@ -24,7 +24,7 @@ public interface ISocketHub
 
     /// <summary>Pushes a message to every connection bound to a session, on every node.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
-    /// <param name="sessionId">The session's <see cref="Sessions.SessionInfo.Id"/>.</param>
+    /// <param name="sessionId">The session's <see cref="SessionInfo.Id"/>.</param>
     /// <param name="type">The message type.</param>
     /// <param name="data">The payload.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
@@ -50,9 +50,9 @@ public interface ISocketHub
 
     /// <summary>
     /// Tells every connection bound to a session, on every node, that it was revoked and closes them with 1008.
-    /// The session itself stays in the store; delete it with <see cref="Sessions.ISessionRepository.DeleteAsync"/> to end it.
+    /// The session itself stays in the store; delete it with <see cref="ISessionRepository.DeleteAsync"/> to end it.
     /// </summary>
-    /// <param name="sessionId">The session's <see cref="Sessions.SessionInfo.Id"/>.</param>
+    /// <param name="sessionId">The session's <see cref="SessionInfo.Id"/>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the revocation is published.</returns>
     ValueTask CloseSessionAsync(string sessionId, CancellationToken cancellationToken = default);

@@ -1,4 +1,4 @@
-namespace SessionSockets.Messaging;
+namespace SessionSockets;
 
 /// <summary>Handles the messages of one <c>type</c>. Most handlers derive from <see cref="MessageHandler{TData}"/> instead.</summary>
 /// <remarks>

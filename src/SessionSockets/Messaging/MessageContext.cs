@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Internal;
-using SessionSockets.Sessions;
+using SessionSockets.Connections;
+using SessionSockets.Messaging;
+using SessionSockets.Protocol;
 
-namespace SessionSockets.Messaging;
+namespace SessionSockets;
 
 /// <summary>
 /// One message being handled and the connection it came from. Valid only while the handler runs:

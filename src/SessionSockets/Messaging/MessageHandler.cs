@@ -1,4 +1,4 @@
-namespace SessionSockets.Messaging;
+namespace SessionSockets;
 
 /// <summary>
 /// Base class of a handler whose <c>data</c> binds to <typeparamref name="TData"/> with System.Text.Json

@@ -1,4 +1,4 @@
-namespace SessionSockets.Messaging;
+namespace SessionSockets;
 
 /// <summary>Whether a handler needs an authenticated (session-bound) connection.</summary>
 public enum SessionRequirement
@@ -9,8 +9,8 @@ public enum SessionRequirement
     /// </summary>
     Default = 0,
 
-    /// <summary>The handler also serves connections that are not bound to a session.</summary>
-    Anonymous = 1,
+    /// <summary>The handler is allowed without a session: it also serves connections that are not bound to one.</summary>
+    Optional = 1,
 
     /// <summary>The handler always needs a bound connection, in every mode.</summary>
     Required = 2,

@@ -1,4 +1,4 @@
-namespace SessionSockets.Sessions;
+namespace SessionSockets;
 
 /// <summary>
 /// The store of server-side sessions. Tokens are never stored: only their SHA-256 (<see cref="SessionInfo.Id"/>).

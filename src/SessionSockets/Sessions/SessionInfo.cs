@@ -1,4 +1,4 @@
-namespace SessionSockets.Sessions;
+namespace SessionSockets;
 
 /// <summary>A session as the store keeps it. Holds no token: <see cref="Id"/> is the token's SHA-256.</summary>
 /// <param name="Id">The session's identifier: the base64url SHA-256 of its token. Safe to log and to pass between nodes.</param>

@@ -1,4 +1,4 @@
-namespace SessionSockets.Sessions;
+namespace SessionSockets;
 
 /// <summary>The result of checking a session token.</summary>
 public enum SessionStatus

@@ -1,4 +1,4 @@
-namespace SessionSockets.Sessions;
+namespace SessionSockets;
 
 /// <summary>The outcome of <see cref="ISessionRepository.ValidateAsync"/>.</summary>
 /// <param name="Status">Whether the token names a live session.</param>

@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SessionSockets.DependencyInjection;
-using SessionSockets.Internal;
+using SessionSockets.Connections;
+using SessionSockets.Diagnostics;
 using SessionSockets.Sessions;
 
 namespace SessionSockets.HostileTests.Support;
@@ -78,7 +78,7 @@ internal sealed class HostileHost : IAsyncDisposable
                 configure?.Invoke(o);
             })
             .MapMessage<System.Text.Json.JsonElement>("echo", (context, data) => context.ReplyRawAsync(context.Data))
-            .MapMessage("public.echo", (context, ct) => context.ReplyRawAsync(context.Data, ct), Messaging.SessionRequirement.Anonymous)
+            .MapMessage("public.echo", (context, ct) => context.ReplyRawAsync(context.Data, ct), SessionRequirement.Optional)
             .MapMessage("whoami", (context, ct) => context.ReplyAsync(new { userId = context.Session!.UserId, connectionId = context.ConnectionId }, ct));
         if (store is null)
         {

@@ -1,15 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+using SessionSockets;
+
 // The Program.cs of a fresh `dotnet new web` project that took SessionSockets.Sqlite from the package feed: what a new
 // user writes after reading the package README. The pack-and-consume test builds and runs it.
-using System.ComponentModel.DataAnnotations;
-using SessionSockets.Messaging;
-using SessionSockets.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSessionWebSockets()
     .AddSqliteStore("Data Source=sessions.db")
     .AddHandler<GreetHandler>();
-builder.Services.AddHealthChecks().AddSessionStore();
+builder.Services.AddHealthChecks().AddSessionStoreCheck();
 
 var app = builder.Build();
 

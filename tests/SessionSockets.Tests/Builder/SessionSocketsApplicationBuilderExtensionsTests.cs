@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SessionSockets.Messaging;
 using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.Builder;
@@ -47,7 +46,7 @@ public class SessionSocketsApplicationBuilderExtensionsTests
     {
         var store = new InMemorySessionStore(TimeProvider.System);
         await using var app = BuildApp(s => s.AddSessionWebSockets().AddSessionStore(_ => store)
-            .MapMessage("hello", (context, ct) => context.ReplyAsync("hi", ct), SessionRequirement.Anonymous));
+            .MapMessage("hello", (context, ct) => context.ReplyAsync("hi", ct), SessionRequirement.Optional));
         app.UseSessionWebSockets(new SessionSocketOptions { Path = "/custom", ShutdownTimeout = TimeSpan.Zero });
         await app.StartAsync();
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
-using SessionSockets.Sessions;
 using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.DependencyInjection;
@@ -30,7 +29,7 @@ public class SessionSocketsHealthChecksBuilderExtensionsTests
         var report = await CheckAsync(services =>
         {
             services.AddSessionWebSockets().AddSessionStore(_ => store);
-            services.AddHealthChecks().AddSessionStore();
+            services.AddHealthChecks().AddSessionStoreCheck();
         });
 
         Assert.That(report.Status, Is.EqualTo(HealthStatus.Healthy));
@@ -47,7 +46,7 @@ public class SessionSocketsHealthChecksBuilderExtensionsTests
         var report = await CheckAsync(services =>
         {
             services.AddSessionWebSockets().AddSessionStore(_ => store.Object);
-            services.AddHealthChecks().AddSessionStore();
+            services.AddHealthChecks().AddSessionStoreCheck();
         });
 
         var entry = report.Entries[SessionSocketsHealthChecksBuilderExtensions.DefaultName];
@@ -69,7 +68,7 @@ public class SessionSocketsHealthChecksBuilderExtensionsTests
         var report = await CheckAsync(services =>
         {
             services.AddSessionWebSockets().AddSessionStore(_ => store.Object);
-            services.AddHealthChecks().AddSessionStore("sessions", HealthStatus.Degraded, ["ready"]);
+            services.AddHealthChecks().AddSessionStoreCheck("sessions", HealthStatus.Degraded, ["ready"]);
         });
 
         Assert.That(report.Status, Is.EqualTo(HealthStatus.Degraded));
@@ -79,7 +78,7 @@ public class SessionSocketsHealthChecksBuilderExtensionsTests
     [Test]
     public async Task AddSessionStore_NoSessionSocketsRegistered_IsUnhealthyAndSaysWhatIsMissing()
     {
-        var report = await CheckAsync(services => services.AddHealthChecks().AddSessionStore());
+        var report = await CheckAsync(services => services.AddHealthChecks().AddSessionStoreCheck());
 
         Assert.That(report.Status, Is.EqualTo(HealthStatus.Unhealthy));
         Assert.That(report.Entries[SessionSocketsHealthChecksBuilderExtensions.DefaultName].Description, Does.Contain("AddSessionWebSockets()"));
@@ -94,7 +93,7 @@ public class SessionSocketsHealthChecksBuilderExtensionsTests
         var report = await CheckAsync(services =>
         {
             services.AddSessionWebSockets().AddSessionStore(_ => store.Object);
-            services.AddHealthChecks().AddSessionStore();
+            services.AddHealthChecks().AddSessionStoreCheck();
         });
 
         Assert.That(report.Status, Is.EqualTo(HealthStatus.Healthy));
@@ -103,5 +102,5 @@ public class SessionSocketsHealthChecksBuilderExtensionsTests
 
     [Test]
     public void AddSessionStore_NullBuilder_Throws() =>
-        Assert.That(() => SessionSocketsHealthChecksBuilderExtensions.AddSessionStore(null!), Throws.ArgumentNullException);
+        Assert.That(() => SessionSocketsHealthChecksBuilderExtensions.AddSessionStoreCheck(null!), Throws.ArgumentNullException);
 }

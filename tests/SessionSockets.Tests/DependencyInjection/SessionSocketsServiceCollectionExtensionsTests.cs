@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Moq;
-using SessionSockets.Internal;
+using SessionSockets.Backplane;
+using SessionSockets.Hosting;
 using SessionSockets.Messaging;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.Tests.DependencyInjection;
 
@@ -116,7 +116,7 @@ public class SessionSocketsServiceCollectionExtensionsTests
         protected override ValueTask HandleAsync(MessageContext context, string data, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
-    private sealed class SessionHijackHandler() : MessageHandler<string>("session", SessionRequirement.Anonymous)
+    private sealed class SessionHijackHandler() : MessageHandler<string>("session", SessionRequirement.Optional)
     {
         protected override ValueTask HandleAsync(MessageContext context, string data, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }

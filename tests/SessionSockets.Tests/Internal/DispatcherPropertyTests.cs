@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using CsCheck;
 using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Messaging;
+using SessionSockets.Protocol;
 using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.Internal;
@@ -79,7 +79,7 @@ public class DispatcherPropertyTests
     {
         await using var host = await SocketTestHost.StartAsync(
             b => b
-                .MapMessage("p.echo", (context, ct) => context.ReplyRawAsync(context.Data, ct), SessionRequirement.Anonymous)
+                .MapMessage("p.echo", (context, ct) => context.ReplyRawAsync(context.Data, ct), SessionRequirement.Optional)
                 .MapMessage("needs.session", (context, ct) => context.ReplyAsync(1, ct), SessionRequirement.Required),
             o =>
             {

@@ -1,6 +1,6 @@
 using System.Text;
 using CsCheck;
-using SessionSockets.Internal;
+using SessionSockets.Protocol;
 
 namespace SessionSockets.Tests.Internal;
 
@@ -415,7 +415,7 @@ public class EnvelopeReaderTests
         if (envelope.Status == EnvelopeStatus.Ok)
         {
             var type = envelope.EscapedType ?? Encoding.UTF8.GetString(bytes, envelope.TypeStart, envelope.TypeLength);
-            if (!SessionSockets.Messaging.MessageTypes.IsValid(type) || envelope.Error is not null || (envelope.Id?.Length ?? 0) > 128)
+            if (!SessionSockets.MessageTypes.IsValid(type) || envelope.Error is not null || (envelope.Id?.Length ?? 0) > 128)
             {
                 throw new AssertionException($"Ok envelope with type '{type}', id '{envelope.Id}'.");
             }

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using SessionSockets.Internal;
+using SessionSockets.Protocol;
 
 namespace SessionSockets.Tests.Internal;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Messaging;
 using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.Internal;
@@ -20,7 +19,7 @@ public class HandlerTimeoutTests
                 {
                     state.Started.TrySetResult();
                     await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-                }, SessionRequirement.Anonymous)
+                }, SessionRequirement.Optional)
                 .MapMessage("stubborn", async (context, ct) =>
                 {
                     state.Started.TrySetResult();
@@ -35,8 +34,8 @@ public class HandlerTimeoutTests
                     }
 
                     await context.SendAsync("late.push", new { ok = true }, CancellationToken.None);
-                }, SessionRequirement.Anonymous)
-                .MapMessage("quick", (context, ct) => context.ReplyAsync(new { ok = true }, ct), SessionRequirement.Anonymous),
+                }, SessionRequirement.Optional)
+                .MapMessage("quick", (context, ct) => context.ReplyAsync(new { ok = true }, ct), SessionRequirement.Optional),
             o =>
             {
                 o.HandlerTimeout = TimeSpan.FromSeconds(30);

@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SessionSockets.Messaging;
 using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.Internal;
@@ -35,35 +34,35 @@ public class MessageDispatcherTests
     [TearDown]
     public async Task TearDown() => await _host.DisposeAsync();
 
-    internal static void Handlers(SessionSockets.DependencyInjection.ISessionSocketsBuilder builder)
+    internal static void Handlers(SessionSockets.ISessionSocketsBuilder builder)
     {
         builder.Services.AddScoped<ScopedThing>();
         builder.AddHandler<ScopedHandler>();
         MapHandlers(builder);
     }
 
-    private static void MapHandlers(SessionSockets.DependencyInjection.ISessionSocketsBuilder builder) => builder
+    private static void MapHandlers(SessionSockets.ISessionSocketsBuilder builder) => builder
         .MapMessage<EchoData>("echo", (context, data) => context.ReplyAsync(data))
         .MapMessage("whoami", (context, ct) => context.ReplyAsync(new { userId = context.Session?.UserId, authenticated = context.IsAuthenticated }, ct))
-        .MapMessage("anon", (context, ct) => context.ReplyAsync(new { authenticated = context.IsAuthenticated }, ct), SessionRequirement.Anonymous)
+        .MapMessage("anon", (context, ct) => context.ReplyAsync(new { authenticated = context.IsAuthenticated }, ct), SessionRequirement.Optional)
         .MapMessage("required", (context, ct) => context.ReplyAsync(new { ok = true }, ct), SessionRequirement.Required)
-        .MapMessage<CtorValidated>("ctor.validated", (context, data) => context.ReplyAsync(data), SessionRequirement.Anonymous)
-        .MapMessage<PropertyValidated>("prop.validated", (context, data) => context.ReplyAsync(data), SessionRequirement.Anonymous)
-        .MapMessage<Nested>("nested", (context, data) => context.ReplyAsync(data), SessionRequirement.Anonymous)
-        .MapMessage<int>("number", (context, data) => context.ReplyAsync(data), SessionRequirement.Anonymous)
-        .MapMessage<JsonElement>("raw", (context, data) => context.ReplyAsync(new { kind = data.ValueKind.ToString() }), SessionRequirement.Anonymous)
-        .MapMessage("boom", (_, _) => throw new InvalidOperationException("Server=db.internal;Password=hunter2"), SessionRequirement.Anonymous)
+        .MapMessage<CtorValidated>("ctor.validated", (context, data) => context.ReplyAsync(data), SessionRequirement.Optional)
+        .MapMessage<PropertyValidated>("prop.validated", (context, data) => context.ReplyAsync(data), SessionRequirement.Optional)
+        .MapMessage<Nested>("nested", (context, data) => context.ReplyAsync(data), SessionRequirement.Optional)
+        .MapMessage<int>("number", (context, data) => context.ReplyAsync(data), SessionRequirement.Optional)
+        .MapMessage<JsonElement>("raw", (context, data) => context.ReplyAsync(new { kind = data.ValueKind.ToString() }), SessionRequirement.Optional)
+        .MapMessage("boom", (_, _) => throw new InvalidOperationException("Server=db.internal;Password=hunter2"), SessionRequirement.Optional)
         .MapMessage("boom.async", async (_, ct) =>
         {
             await Task.Yield();
             throw new InvalidOperationException("Server=db.internal;Password=hunter2");
-        }, SessionRequirement.Anonymous)
+        }, SessionRequirement.Optional)
         .MapMessage("boom.after.reply", async (context, ct) =>
         {
             await context.ReplyAsync(new { ok = true }, ct);
             throw new InvalidOperationException("late");
-        }, SessionRequirement.Anonymous)
-        .MapMessage("unserializable", (context, ct) => context.ReplyAsync(new Unserializable(), ct), SessionRequirement.Anonymous)
+        }, SessionRequirement.Optional)
+        .MapMessage("unserializable", (context, ct) => context.ReplyAsync(new Unserializable(), ct), SessionRequirement.Optional)
         .MapMessage("twice", async (context, ct) =>
         {
             await context.ReplyAsync(new { n = 1 }, ct);
@@ -76,19 +75,19 @@ public class MessageDispatcherTests
             {
                 await context.SendAsync("twice.result", new { threw = true }, ct);
             }
-        }, SessionRequirement.Anonymous)
+        }, SessionRequirement.Optional)
         .MapMessage("push", async (context, ct) =>
         {
             await context.SendAsync("push.note", new { n = 1 }, ct);
             await context.ReplyAsync(new { done = true }, ct);
-        }, SessionRequirement.Anonymous)
-        .MapMessage("reply.error", (context, ct) => context.ReplyErrorAsync("custom_code", "custom message", ct), SessionRequirement.Anonymous)
+        }, SessionRequirement.Optional)
+        .MapMessage("reply.error", (context, ct) => context.ReplyErrorAsync("custom_code", "custom message", ct), SessionRequirement.Optional)
         .MapMessage<int>("slow", async (context, n, ct) =>
         {
             // Random small waits shuffle completion order if anything ran concurrently.
             await Task.Delay(Random.Shared.Next(0, 4), ct);
             await context.ReplyAsync(n, ct);
-        }, SessionRequirement.Anonymous);
+        }, SessionRequirement.Optional);
 
     private static string Code(JsonElement reply)
     {
@@ -495,7 +494,7 @@ public class MessageDispatcherTests
     {
         public string Type => "scoped";
 
-        public SessionRequirement SessionRequirement => SessionRequirement.Anonymous;
+        public SessionRequirement SessionRequirement => SessionRequirement.Optional;
 
         public ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken) =>
             context.ReplyAsync(new { instance = thing.Instance, sameScope = ReferenceEquals(thing, context.Services.GetRequiredService<ScopedThing>()) }, cancellationToken);

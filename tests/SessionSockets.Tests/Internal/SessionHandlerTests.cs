@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using System.Text.Json;
-using SessionSockets.Internal;
 using SessionSockets.Messaging;
 using SessionSockets.Tests.Support;
 
@@ -238,9 +237,9 @@ public class OptionalModeTests
         Assert.That((await socket.RequestAsync("required", "1")).GetProperty("type").GetString(), Is.EqualTo("required"));
     }
 
-    [TestCase(SessionRequirement.Anonymous, SessionMode.InBand, false)]
-    [TestCase(SessionRequirement.Anonymous, SessionMode.Handshake, false)]
-    [TestCase(SessionRequirement.Anonymous, SessionMode.Optional, false)]
+    [TestCase(SessionRequirement.Optional, SessionMode.InBand, false)]
+    [TestCase(SessionRequirement.Optional, SessionMode.Handshake, false)]
+    [TestCase(SessionRequirement.Optional, SessionMode.Optional, false)]
     [TestCase(SessionRequirement.Default, SessionMode.InBand, true)]
     [TestCase(SessionRequirement.Default, SessionMode.Handshake, true)]
     [TestCase(SessionRequirement.Default, SessionMode.Optional, false)]

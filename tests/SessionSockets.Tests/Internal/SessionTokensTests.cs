@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using SessionSockets.Internal;
+using SessionSockets.Sessions;
 
 namespace SessionSockets.Tests.Internal;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
-using SessionSockets.Internal;
 using SessionSockets.Sessions;
 using SessionSockets.Tests.Support;
 

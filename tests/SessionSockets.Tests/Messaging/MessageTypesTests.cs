@@ -1,5 +1,4 @@
 using System.Text;
-using SessionSockets.Messaging;
 
 namespace SessionSockets.Tests.Messaging;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using SessionSockets.Internal;
 using SessionSockets.Sessions;
 
 namespace SessionSockets.Tests.Support;

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Diagnostics;
-using SessionSockets.Internal;
 using SessionSockets.Sessions;
 
 namespace SessionSockets.Tests.Support;

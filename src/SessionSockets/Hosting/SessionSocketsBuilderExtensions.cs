@@ -1,0 +1,139 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SessionSockets;
+using SessionSockets.Backplane;
+using SessionSockets.Hosting;
+using SessionSockets.Messaging;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds handlers, a session store and a backplane to SessionSockets.</summary>
+/// <remarks>
+/// The <c>MapMessage</c> overloads share the optional <c>sessionRequirement</c> parameter on purpose (RS0026): they differ
+/// by the delegate's shape, which is what the compiler picks on, and each reads as one call at the use site.
+/// </remarks>
+#pragma warning disable RS0026 // Do not add multiple public overloads with optional parameters
+public static class SessionSocketsBuilderExtensions
+{
+    /// <summary>
+    /// Adds a handler class. It is resolved from a new dependency-injection scope for every message,
+    /// so its constructor may take scoped services.
+    /// </summary>
+    /// <typeparam name="THandler">The handler; usually derived from <see cref="MessageHandler{TData}"/>.</typeparam>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddHandler<THandler>(this ISessionSocketsBuilder builder)
+        where THandler : class, IMessageHandler
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddScoped<THandler>();
+        Catalog(builder).Registrations.Add(HandlerRegistration.ForType(typeof(THandler)));
+        return builder;
+    }
+
+    /// <summary>Handles the messages of <paramref name="type"/> with a delegate whose <c>data</c> binds to <typeparamref name="TData"/>.</summary>
+    /// <typeparam name="TData">The payload type; data that does not bind or validate is answered with <c>invalid_data</c>.</typeparam>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <param name="type">The message type.</param>
+    /// <param name="handler">The handler: reply with <see cref="MessageContext.ReplyAsync{T}"/>.</param>
+    /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
+    public static ISessionSocketsBuilder MapMessage<TData>(
+        this ISessionSocketsBuilder builder,
+        string type,
+        Func<MessageContext, TData, ValueTask> handler,
+        SessionRequirement sessionRequirement = SessionRequirement.Default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return builder.MapMessage<TData>(type, (context, data, _) => handler(context, data), sessionRequirement);
+    }
+
+    /// <summary>Handles the messages of <paramref name="type"/> with a delegate that also takes the connection's cancellation token.</summary>
+    /// <typeparam name="TData">The payload type; data that does not bind or validate is answered with <c>invalid_data</c>.</typeparam>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <param name="type">The message type.</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
+    public static ISessionSocketsBuilder MapMessage<TData>(
+        this ISessionSocketsBuilder builder,
+        string type,
+        Func<MessageContext, TData, CancellationToken, ValueTask> handler,
+        SessionRequirement sessionRequirement = SessionRequirement.Default)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(handler);
+        Catalog(builder).Registrations.Add(HandlerRegistration.ForInstance(new DelegateHandler<TData>(type, sessionRequirement, handler)));
+        return builder;
+    }
+
+    /// <summary>Handles the messages of <paramref name="type"/>, which carry no payload, with a delegate.</summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <param name="type">The message type.</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
+    public static ISessionSocketsBuilder MapMessage(
+        this ISessionSocketsBuilder builder,
+        string type,
+        Func<MessageContext, CancellationToken, ValueTask> handler,
+        SessionRequirement sessionRequirement = SessionRequirement.Default)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(handler);
+        MessageTypes.ThrowIfInvalid(type);
+        Catalog(builder).Registrations.Add(HandlerRegistration.ForInstance(new DelegateHandler(type, sessionRequirement, handler)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Uses <typeparamref name="TRepository"/> (a singleton) as the session store. Provider packages call this;
+    /// use it for a store of your own. The <see cref="ISessionRepository"/> the application resolves wraps it so
+    /// that deletions close sockets on every node.
+    /// </summary>
+    /// <typeparam name="TRepository">The store.</typeparam>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddSessionStore<TRepository>(this ISessionSocketsBuilder builder)
+        where TRepository : class, ISessionRepository
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<TRepository>();
+        return builder.AddSessionStore(static sp => sp.GetRequiredService<TRepository>());
+    }
+
+    /// <summary>Uses the store made by <paramref name="factory"/> (called once) as the session store. A later call replaces an earlier one.</summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <param name="factory">Creates the store.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddSessionStore(this ISessionSocketsBuilder builder, Func<IServiceProvider, ISessionRepository> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.RemoveAllKeyed<ISessionRepository>(SessionSocketsServiceCollectionExtensions.StoreKey);
+        builder.Services.AddKeyedSingleton(SessionSocketsServiceCollectionExtensions.StoreKey, (sp, _) => factory(sp));
+        return builder;
+    }
+
+    /// <summary>Uses <typeparamref name="TBackplane"/> (a singleton) to carry revocations, renewals and fan-out between nodes.</summary>
+    /// <typeparam name="TBackplane">The backplane.</typeparam>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddSessionBackplane<TBackplane>(this ISessionSocketsBuilder builder)
+        where TBackplane : class, ISessionBackplane
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<TBackplane>();
+        builder.Services.RemoveAll<ISessionBackplane>();
+        builder.Services.AddSingleton<ISessionBackplane>(static sp => sp.GetRequiredService<TBackplane>());
+        return builder;
+    }
+
+    private static HandlerCatalog Catalog(ISessionSocketsBuilder builder) =>
+        builder is SessionSocketsBuilder own ? own.Catalog
+        : SessionSocketsServiceCollectionExtensions.FindCatalog(builder.Services)
+          ?? throw new InvalidOperationException("Call services.AddSessionWebSockets() before adding handlers.");
+}
+#pragma warning restore RS0026

@@ -1,0 +1,239 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using SessionSockets.Connections;
+using SessionSockets.Diagnostics;
+using SessionSockets.Protocol;
+using SessionSockets.Sessions;
+
+namespace SessionSockets.Messaging;
+
+/// <summary>
+/// Routes one message to its handler: envelope, type lookup (a frozen map, looked up without allocating),
+/// session gate, expiry check, the handler, sliding renewal. Never throws to the socket: protocol errors are
+/// error replies and handler faults become <c>handler_error</c>.
+/// </summary>
+internal sealed class MessageDispatcher
+{
+    private readonly FrozenDictionary<string, Route> _routes;
+    private readonly FrozenDictionary<string, Route>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+    public MessageDispatcher(HandlerCatalog catalog, IServiceScopeFactory scopeFactory)
+    {
+        var routes = new Dictionary<string, Route>(StringComparer.Ordinal)
+        {
+            [MessageTypes.Session] = new Route(MessageTypes.Session, SessionRequirement.Optional, new SessionHandler(), null),
+            [MessageTypes.Ping] = new Route(MessageTypes.Ping, SessionRequirement.Optional, new PingHandler(), null),
+        };
+
+        using (var scope = scopeFactory.CreateScope())
+        {
+            foreach (var registration in catalog.Registrations)
+            {
+                var handler = registration.Instance ?? (IMessageHandler)scope.ServiceProvider.GetRequiredService(registration.HandlerType!);
+                MessageTypes.ThrowIfInvalid(handler.Type, $"{handler.GetType().Name}.Type");
+                if (routes.TryGetValue(handler.Type, out var existing))
+                {
+                    var what = existing.HandlerType is null && existing.Instance is SessionHandler or PingHandler ? "the built-in handler" : "another handler";
+                    throw new InvalidOperationException(
+                        $"Message type '{handler.Type}' has two handlers: {handler.GetType().Name} and {what}. Register one handler per type.");
+                }
+
+                routes[handler.Type] = new Route(handler.Type, handler.SessionRequirement, registration.Instance, registration.HandlerType);
+            }
+        }
+
+        _routes = routes.ToFrozenDictionary(StringComparer.Ordinal);
+        _lookup = _routes.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public IEnumerable<string> Types => _routes.Keys;
+
+    public async ValueTask DispatchAsync(SocketConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var endpoint = connection.Endpoint;
+        var envelope = EnvelopeReader.Read(message.Span);
+        if (envelope.Status != EnvelopeStatus.Ok)
+        {
+            var code = envelope.Status == EnvelopeStatus.InvalidJson ? ErrorCodes.InvalidJson : ErrorCodes.InvalidMessage;
+            Log.InvalidMessage(endpoint.Logger, connection.Id, code);
+            Reply(connection, envelope.Id, code, envelope.Error!);
+            return;
+        }
+
+        if (!TryRoute(message.Span, ref envelope, out var route, out var unknownType))
+        {
+            Reply(connection, envelope.Id, ErrorCodes.UnknownType, $"No handler for type '{unknownType}'.");
+            return;
+        }
+
+        endpoint.Metrics.MessageReceived(route.Type);
+        var session = connection.Session;
+        var now = endpoint.Time.GetUtcNow();
+        if (session is not null && session.ExpiresAt <= now)
+        {
+            // The clock, not the database, decides expiry on every message.
+            connection.EndSession("expired", "session expired");
+            return;
+        }
+
+        if (session is null && NeedsSession(route.Requirement, endpoint.Options.SessionMode))
+        {
+            Reply(connection, envelope.Id, ErrorCodes.Unauthorized, $"'{route.Type}' needs an authenticated connection; send a 'session' message first.");
+            return;
+        }
+
+        var data = envelope.HasData ? message.Slice(envelope.DataStart, envelope.DataLength) : default;
+        var context = connection.Context;
+        context.Reset(route.Type, envelope.Id, data);
+        using var activity = SessionSocketsMetrics.ActivitySource.StartActivity("SessionSockets.Message", ActivityKind.Server);
+        activity?.SetTag("sessionsockets.message.type", route.Type);
+        var started = endpoint.Time.GetTimestamp();
+        var handlerToken = connection.BeginHandler();
+        var abandoned = false;
+        try
+        {
+            var handler = route.Instance ?? (IMessageHandler)context.Services.GetRequiredService(route.HandlerType!);
+            var pending = handler.HandleAsync(context, handlerToken);
+            if (pending.IsCompleted)
+            {
+                await pending.ConfigureAwait(false);
+            }
+            else
+            {
+                // Stop waiting when the token fires (timeout or close), even for a handler that ignores it: the connection goes on.
+                var running = pending.AsTask();
+                try
+                {
+                    await running.WaitAsync(handlerToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!running.IsCompleted)
+                {
+                    abandoned = true;
+                    var timedOut = !cancellationToken.IsCancellationRequested && !connection.IsClosing;
+                    if (timedOut)
+                    {
+                        Log.HandlerTimedOut(endpoint.Logger, route.Type, connection.Id, endpoint.Options.HandlerTimeout);
+                        activity?.SetStatus(ActivityStatusCode.Error);
+                    }
+
+                    var mayAnswer = context.Abandon();
+                    connection.AbandonHandler(running, route.Type);
+                    if (timedOut && mayAnswer)
+                    {
+                        Reply(connection, envelope.Id, ErrorCodes.HandlerError, $"The handler for '{route.Type}' did not finish in time.");
+                    }
+
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || connection.IsClosing)
+        {
+            // The connection is closing: cancellation is control flow, not a fault.
+            return;
+        }
+        catch (OperationCanceledException) when (handlerToken.IsCancellationRequested)
+        {
+            // The handler honoured its timeout.
+            Log.HandlerTimedOut(endpoint.Logger, route.Type, connection.Id, endpoint.Options.HandlerTimeout);
+            activity?.SetStatus(ActivityStatusCode.Error);
+            if (context.TryClaimReply())
+            {
+                Reply(connection, envelope.Id, ErrorCodes.HandlerError, $"The handler for '{route.Type}' did not finish in time.");
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.HandlerFailed(endpoint.Logger, route.Type, connection.Id, ex);
+            activity?.SetStatus(ActivityStatusCode.Error);
+            if (context.TryClaimReply())
+            {
+                Reply(connection, envelope.Id, ErrorCodes.HandlerError, $"The handler for '{route.Type}' failed.");
+            }
+        }
+        finally
+        {
+            connection.EndHandler();
+            endpoint.Metrics.HandlerDuration(route.Type, endpoint.Time.GetElapsedTime(started));
+            if (!abandoned)
+            {
+                await context.ClearAsync().ConfigureAwait(false);
+            }
+        }
+
+        session = connection.Session;
+        if (session is not null && connection.ShouldRenew(session, now))
+        {
+            await RenewAsync(connection, session, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal static bool NeedsSession(SessionRequirement requirement, SessionMode mode) => requirement switch
+    {
+        SessionRequirement.Optional => false,
+        SessionRequirement.Required => true,
+        _ => mode != SessionMode.Optional,
+    };
+
+    private bool TryRoute(ReadOnlySpan<byte> message, ref Envelope envelope, out Route route, out string? unknownType)
+    {
+        unknownType = null;
+        if (envelope.EscapedType is { } escaped)
+        {
+            if (_routes.TryGetValue(escaped, out route!))
+            {
+                return true;
+            }
+
+            unknownType = escaped;
+            return false;
+        }
+
+        // Type names are ASCII (validated by the reader), so widening each byte is the exact transcoding.
+        var bytes = message.Slice(envelope.TypeStart, envelope.TypeLength);
+        Span<char> chars = stackalloc char[MessageTypes.MaxLength];
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            chars[i] = (char)bytes[i];
+        }
+
+        if (_lookup.TryGetValue(chars[..bytes.Length], out route!))
+        {
+            return true;
+        }
+
+        unknownType = Encoding.ASCII.GetString(bytes);
+        return false;
+    }
+
+    private static async ValueTask RenewAsync(SocketConnection connection, SessionInfo session, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var endpoint = connection.Endpoint;
+        var lifetime = session.ExpiresAt - session.LastSeenAt;
+        try
+        {
+            var renewed = await endpoint.Sessions.RenewAsync(session.Id, now + lifetime, cancellationToken).ConfigureAwait(false);
+            if (renewed is null)
+            {
+                // Gone from the store behind the library's back.
+                endpoint.Validator.Remove(session.Id);
+                connection.EndSession("revoked", "session revoked");
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The session stays valid until its current expiry; the next interval tries again.
+            Log.RenewalFailed(endpoint.Logger, SessionTokens.LogPrefix(session.Id), ex);
+        }
+    }
+
+    private static void Reply(SocketConnection connection, string? id, string code, string message) =>
+        connection.Reply(EnvelopeWriter.WriteError(id, code, message));
+
+    private sealed record Route(string Type, SessionRequirement Requirement, IMessageHandler? Instance, Type? HandlerType);
+}

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace SessionSockets.Protocol;
+
+/// <summary>Serialises server envelopes to UTF-8 once, into an array that can be queued to many sockets.</summary>
+internal static class EnvelopeWriter
+{
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    public static byte[] Write<T>(string type, string? id, T data, JsonSerializerOptions options)
+    {
+        var writer = Rent(out var buffer);
+        try
+        {
+            WriteHead(writer, type, id);
+            JsonSerializer.Serialize(writer, data, options);
+            writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            Return(writer, buffer);
+        }
+    }
+
+    /// <summary>Writes an envelope whose <c>data</c> is already UTF-8 JSON (an echo of client data, for instance).</summary>
+    public static byte[] WriteRaw(string type, string? id, ReadOnlySpan<byte> rawData)
+    {
+        var writer = Rent(out var buffer);
+        try
+        {
+            WriteHead(writer, type, id);
+            if (rawData.IsEmpty)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteRawValue(rawData, skipInputValidation: true);
+            }
+
+            writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            Return(writer, buffer);
+        }
+    }
+
+    public static byte[] WriteError(string? id, string code, string message)
+    {
+        var writer = Rent(out var buffer);
+        try
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "error"u8);
+            if (id is not null)
+            {
+                writer.WriteString("id"u8, id);
+            }
+
+            writer.WriteStartObject("data"u8);
+            writer.WriteString("code"u8, code);
+            writer.WriteString("message"u8, message);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            Return(writer, buffer);
+        }
+    }
+
+    /// <summary>Opens the envelope: <c>{"type":...,"id":...,"data":</c> (the id only when there is one).</summary>
+    private static void WriteHead(Utf8JsonWriter writer, string type, string? id)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, type);
+        if (id is not null)
+        {
+            writer.WriteString("id"u8, id);
+        }
+
+        writer.WritePropertyName("data"u8);
+    }
+
+    private static Utf8JsonWriter Rent(out ArrayBufferWriter<byte> buffer)
+    {
+        buffer = t_buffer ?? new ArrayBufferWriter<byte>(512);
+        t_buffer = null;
+        var writer = t_writer;
+        t_writer = null;
+        if (writer is null)
+        {
+            writer = new Utf8JsonWriter(buffer, WriterOptions);
+        }
+        else
+        {
+            writer.Reset(buffer);
+        }
+
+        return writer;
+    }
+
+    private static void Return(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    {
+        if (buffer.Capacity > 64 * 1024)
+        {
+            // Do not keep a huge buffer alive per thread.
+            return;
+        }
+
+        buffer.ResetWrittenCount();
+        writer.Reset();
+        t_buffer = buffer;
+        t_writer = writer;
+    }
+}
