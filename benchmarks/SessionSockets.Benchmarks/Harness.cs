@@ -9,7 +9,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionSockets.Connections;
-using SessionSockets.Runtime;
 
 namespace SessionSockets.Benchmarks;
 

@@ -100,6 +100,16 @@ public sealed partial class PackAndConsumeTests
     }
 
     [Test]
+    public void ConsumerApp_HandlersHubRepositoryAndLogin_NeedOnlyTheSessionSocketsNamespace()
+    {
+        var usings = File.ReadAllLines(Path.Combine(TestContext.CurrentContext.TestDirectory, "ConsumerApp", "Program.cs"))
+            .Where(line => line.StartsWith("using ", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.That(usings, Is.EqualTo(new[] { "using SessionSockets;" }));
+    }
+
+    [Test]
     public async Task ConsumeSqlitePackage_FreshWebProjectWithCustomHandler_ServesAuthenticatedMessages()
     {
         var app = Path.Combine(_work, "app");
@@ -137,13 +147,17 @@ public sealed partial class PackAndConsumeTests
 
             await using var client = new SessionSocketTestClient(socket);
             var reply = await client.RequestAsync<GreetReply>("greet", new { name = "world" });
-            var invalid = await client.RequestAsync("greet", new { name = "" });
+            var invalid = await client.RequestAsync("greet", new { name = 5 });
+            var shout = await client.RequestAsync("shout", new { text = "hey" });
+            var shouted = await client.ReceiveAsync<ShoutedPush>("shouted");
             var pong = await client.RequestAsync("ping");
 
             Assert.Multiple(() =>
             {
                 Assert.That(reply, Is.EqualTo(new GreetReply("Hello, world!", "alice")));
                 Assert.That(invalid.ErrorCode, Is.EqualTo(ErrorCodes.InvalidData));
+                Assert.That(shout.IsError, Is.False, shout.Text);
+                Assert.That(shouted.Text, Is.EqualTo("HEY"));
                 Assert.That(pong.Type, Is.EqualTo("ping"));
             });
 
@@ -208,4 +222,6 @@ public sealed partial class PackAndConsumeTests
     private sealed record LoginReply(string Token);
 
     private sealed record GreetReply(string Greeting, string User);
+
+    private sealed record ShoutedPush(string Text);
 }

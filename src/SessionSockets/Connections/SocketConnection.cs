@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using SessionSockets.Diagnostics;
 using SessionSockets.Protocol;
-using SessionSockets.Runtime;
 using SessionSockets.Sessions;
 
 namespace SessionSockets.Connections;

@@ -1,14 +1,22 @@
-using System.ComponentModel.DataAnnotations;
 using SessionSockets;
 
 // The Program.cs of a fresh `dotnet new web` project that took SessionSockets.Sqlite from the package feed: what a new
-// user writes after reading the package README. The pack-and-consume test builds and runs it.
+// user writes after reading the package README. The pack-and-consume test builds and runs it. It has a class handler,
+// a delegate handler, ISocketHub and ISessionRepository injected and a login endpoint, with one using: the app-facing
+// types share the SessionSockets namespace and the Add*/Use* calls live in the framework's (the test checks this file
+// keeps exactly that one using line).
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSessionWebSockets()
     .AddSqliteStore("Data Source=sessions.db")
-    .AddHandler<GreetHandler>();
+    .AddHandler<GreetHandler>()
+    .MapMessage<Shout>("shout", async (context, data) =>
+    {
+        var hub = context.Services.GetRequiredService<ISocketHub>();
+        await hub.SendToUserAsync(context.Session!.UserId, "shouted", new { text = data.Text.ToUpperInvariant() });
+        await context.ReplyAsync(new { sent = true });
+    });
 builder.Services.AddHealthChecks().AddSessionStoreCheck();
 
 var app = builder.Build();
@@ -32,10 +40,16 @@ app.Run();
 
 public sealed record LoginRequest(string User);
 
-public sealed record Greet([Required, StringLength(50, MinimumLength = 1)] string Name);
+public sealed record Greet(string Name);
 
-public sealed class GreetHandler() : MessageHandler<Greet>("greet")
+public sealed record Shout(string Text);
+
+public sealed class GreetHandler(ISessionRepository sessions) : MessageHandler<Greet>("greet")
 {
-    protected override ValueTask HandleAsync(MessageContext context, Greet data, CancellationToken cancellationToken) =>
-        context.ReplyAsync(new { greeting = $"Hello, {data.Name}!", user = context.Session!.UserId }, cancellationToken);
+    protected override async ValueTask HandleAsync(MessageContext context, Greet data, CancellationToken cancellationToken)
+    {
+        // A round trip to the store through the injected repository: the session the connection is bound to.
+        var held = await sessions.GetManyAsync([context.Session!.Id], cancellationToken);
+        await context.ReplyAsync(new { greeting = $"Hello, {data.Name}!", user = held[0].UserId }, cancellationToken);
+    }
 }

@@ -3,12 +3,11 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SessionSockets.Connections;
 using SessionSockets.Diagnostics;
 using SessionSockets.Messaging;
 using SessionSockets.Sessions;
 
-namespace SessionSockets.Runtime;
+namespace SessionSockets.Connections;
 
 /// <summary>Everything one endpoint's connections share: its options and the library's singletons.</summary>
 internal sealed class SessionSocketEndpoint
