@@ -157,7 +157,7 @@ public sealed class LifecycleTests
         try
         {
             time.Advance(step);
-            await pass.Task.WaitAsync(WsClient.DefaultTimeout);
+            await pass.Task.WaitAsync(TestClient.DefaultTimeout);
         }
         finally
         {
@@ -312,7 +312,7 @@ public sealed class LifecycleTests
             var answers = 0;
             while (answers < 10)
             {
-                var text = await client.ReceiveRawAsync(WsClient.DefaultTimeout);
+                var text = await client.ReceiveRawAsync(TestClient.DefaultTimeout);
                 if (text is null)
                 {
                     break;
@@ -352,7 +352,7 @@ public sealed class LifecycleTests
         try
         {
             var sessions = new[] { await host.LoginAsync("x"), await host.LoginAsync("y") };
-            var clients = new List<WsClient>();
+            var clients = new List<TestClient>();
             foreach (var session in sessions)
             {
                 var client = await host.ConnectAsync(cookie: session.Token);
@@ -417,7 +417,7 @@ public sealed class LifecycleTests
         {
             using var client = await host.ConnectAsync(cookie: session.Token);
             Assert.That((await client.RequestAsync("ping", "p")).Str("type"), Is.EqualTo("ping"));
-            using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
+            using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
             await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
         }
 

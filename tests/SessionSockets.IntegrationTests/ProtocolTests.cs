@@ -138,7 +138,7 @@ public sealed class ProtocolTests
     {
         using var client = await _host.ConnectAsync(cookie: _token);
         var id = (await client.RequestAsync("whoami", "w")).GetProperty("data").Str("connectionId");
-        var closed = _host.Logs.WaitForAsync(text => text.Contains($"Connection {id} closed with", StringComparison.Ordinal), WsClient.DefaultTimeout);
+        var closed = _host.Logs.WaitForAsync(text => text.Contains($"Connection {id} closed with", StringComparison.Ordinal), TestClient.DefaultTimeout);
         var bytes = Encoding.UTF8.GetBytes("{\"type\":\"echo\",\"data\":\"xx\"}");
         bytes[^4] = 0xC3;
         bytes[^3] = 0x28;
@@ -178,7 +178,7 @@ public sealed class ProtocolTests
     public async Task ClientClose_IsEchoedWith1000()
     {
         using var client = await _host.ConnectAsync(cookie: _token);
-        using var timeout = new CancellationTokenSource(WsClient.DefaultTimeout);
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
         Assert.That(client.Socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.NormalClosure));
     }
@@ -251,7 +251,7 @@ public sealed class ProtocolTests
     {
         using var client = await _host.ConnectAsync(cookie: _token);
         await client.SendTextAsync("""{"type":"echo","id":"n","data":123456789012345678901234567890}""");
-        var reply = await client.ReceiveRawAsync(WsClient.DefaultTimeout);
+        var reply = await client.ReceiveRawAsync(TestClient.DefaultTimeout);
         Assert.That(reply, Does.Contain("123456789012345678901234567890"));
         _ = JsonDocument.Parse(reply!);
     }
