@@ -11,10 +11,10 @@ namespace SessionSockets.HostileTests;
 public class FrameAbuseTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(15);
-    private HostileHost _host = null!;
+    private TestHost _host = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync() => _host = await HostileHost.StartAsync(o =>
+    public async Task StartAsync() => _host = await TestHost.StartAsync(o =>
     {
         o.AuthenticationTimeout = TimeSpan.FromSeconds(2);
         o.ShutdownTimeout = TimeSpan.FromSeconds(1); // also the close-handshake timeout

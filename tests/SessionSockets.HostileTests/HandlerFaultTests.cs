@@ -10,10 +10,10 @@ public class HandlerFaultTests
     private readonly TaskCompletionSource _releaseSlow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _slowStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<bool> _cancelled = new();
-    private HostileHost _host = null!;
+    private TestHost _host = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync() => _host = await HostileHost.StartAsync(
+    public async Task StartAsync() => _host = await TestHost.StartAsync(
         o =>
         {
             o.SessionMode = SessionMode.Optional;

@@ -31,7 +31,7 @@ public class LoadTests
         var connections = Size("SOAK_CONNECTIONS", 1000);
         var seconds = Size("SOAK_SECONDS", 3);
         // Log entries below Warning are seen (and formatted) but not kept: the sink itself would grow per connection.
-        await using var host = await HostileHost.StartAsync(o => o.MaxQueuedMessages = 64, retainLogsFrom: Microsoft.Extensions.Logging.LogLevel.Warning);
+        await using var host = await TestHost.StartAsync(o => o.MaxQueuedMessages = 64, retainLogsFrom: Microsoft.Extensions.Logging.LogLevel.Warning);
         var sessions = new List<string>();
         for (var i = 0; i < 50; i++)
         {
@@ -59,7 +59,7 @@ public class LoadTests
     /// One round: the clients run in the repository's load tool, in a process of their own (each process then holds one
     /// end of every socket, so the per-process open-file limit allows 10,000 connections); the server is this process.
     /// </summary>
-    private static async Task<long> RoundAsync(HostileHost host, List<string> sessions, int connections, int seconds)
+    private static async Task<long> RoundAsync(TestHost host, List<string> sessions, int connections, int seconds)
     {
         Assert.That(sessions, Has.None.Contains(','), "tokens are passed comma-separated");
         await using (var tool = LoadToolProcess.Start(
@@ -114,7 +114,7 @@ public class LoadTests
     public async Task ConnectAuthEchoCloseChurn_LeavesNoRegistryEntriesTimersOrSessions()
     {
         var cycles = Size("SOAK_CYCLES", 2000);
-        await using var host = await HostileHost.StartAsync(o => o.AuthenticationTimeout = TimeSpan.FromSeconds(30));
+        await using var host = await TestHost.StartAsync(o => o.AuthenticationTimeout = TimeSpan.FromSeconds(30));
         var sessions = new List<string>();
         for (var i = 0; i < 20; i++)
         {
@@ -163,7 +163,7 @@ public class LoadTests
     {
         const int NonReaders = 20;
         const int Pushes = 3000;
-        await using var host = await HostileHost.StartAsync(
+        await using var host = await TestHost.StartAsync(
             o => o.SessionMode = SessionMode.Optional,
             b => b.MapMessage("flood", async (context, ct) =>
             {
@@ -237,13 +237,13 @@ public class LoadTests
     {
         var connections = Size("SOAK_SHUTDOWN_CONNECTIONS", 1500);
         const int Broadcasts = 10;
-        var host = await HostileHost.StartAsync(o =>
+        var host = await TestHost.StartAsync(o =>
         {
             o.ShutdownTimeout = TimeSpan.FromSeconds(10);
             o.MaxQueuedMessages = 64;
         });
         var token = (await host.LoginAsync("everyone")).Token;
-        var clients = new Client[connections];
+        var clients = new TestClient[connections];
         await Parallel.ForAsync(0, connections, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
             clients[i] = await host.ConnectAsync(bearer: token, cancellationToken: ct));
         Assert.That(host.Hub.ConnectionCount, Is.EqualTo(connections));

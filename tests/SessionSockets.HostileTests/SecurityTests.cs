@@ -31,7 +31,7 @@ public class SecurityTests
     [TestCase("file://", HttpStatusCode.Forbidden, TestName = "Origin_File_Refused")]
     public async Task Origin_IsMatchedExactly(string? origin, HttpStatusCode expected)
     {
-        await using var host = await HostileHost.StartAsync(o => o.AllowedOrigins.Add("https://chat.example"));
+        await using var host = await TestHost.StartAsync(o => o.AllowedOrigins.Add("https://chat.example"));
 
         var status = await host.HandshakeStatusAsync(origin: origin?.Replace("{PORT}", host.HttpUri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
 
@@ -41,7 +41,7 @@ public class SecurityTests
     [Test]
     public async Task Tokens_Are256RandomBits_AndOnlyTheirSha256IsStored()
     {
-        await using var host = await HostileHost.StartAsync();
+        await using var host = await TestHost.StartAsync();
         var created = new List<CreatedSession>();
         for (var i = 0; i < 200; i++)
         {
@@ -89,7 +89,7 @@ public class SecurityTests
     [Test]
     public async Task Tokens_NeverInLogsAboveTrace_NorInAnyReply()
     {
-        await using var host = await HostileHost.StartAsync(o =>
+        await using var host = await TestHost.StartAsync(o =>
         {
             o.AllowQueryStringToken = true;
             o.MaxFailedSessionAttempts = 100;
@@ -136,7 +136,7 @@ public class SecurityTests
     [TestCase("\0")]
     public async Task SqlInjectionShapedTokens_AreInert(string token)
     {
-        await using var host = await HostileHost.StartAsync(o => o.MaxFailedSessionAttempts = 100);
+        await using var host = await TestHost.StartAsync(o => o.MaxFailedSessionAttempts = 100);
         var victim = await host.LoginAsync("victim");
 
         using var client = await host.ConnectAsync();
@@ -154,7 +154,7 @@ public class SecurityTests
     [Test]
     public async Task BruteForce_FailedAttemptLimitClosesEachSocket_NoGuessBinds()
     {
-        await using var host = await HostileHost.StartAsync(o => o.RateLimit.MessagesPerSecond = 0);
+        await using var host = await TestHost.StartAsync(o => o.RateLimit.MessagesPerSecond = 0);
         await host.LoginAsync("victim");
         var attempts = 0;
         var closes = new ConcurrentQueue<(System.Net.WebSockets.WebSocketCloseStatus?, string?)>();
@@ -167,7 +167,7 @@ public class SecurityTests
             {
                 var guess = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
                 await client.SendAsync("session", $"{a}-{i}", new { sessionId = guess });
-                var text = await client.ReceiveRawAsync(Client.DefaultTimeout);
+                var text = await client.ReceiveRawAsync(TestClient.DefaultTimeout);
                 if (text is null)
                 {
                     break;
@@ -188,7 +188,7 @@ public class SecurityTests
     [Test]
     public async Task Flood_IsRateLimitedPerConnection_NeighbourUnaffected_SustainedFloodCloses()
     {
-        await using var host = await HostileHost.StartAsync(o =>
+        await using var host = await TestHost.StartAsync(o =>
         {
             o.SessionMode = SessionMode.Optional;
             o.RateLimit.MessagesPerSecond = 50;
@@ -245,7 +245,7 @@ public class SecurityTests
     [Test]
     public async Task BurstOfValidMessages_FromAReadingClient_IsAnsweredInFull_NotTakenForASlowConsumer()
     {
-        await using var host = await HostileHost.StartAsync(o =>
+        await using var host = await TestHost.StartAsync(o =>
         {
             o.SessionMode = SessionMode.Optional;
             o.RateLimit.MessagesPerSecond = 0;
@@ -273,7 +273,7 @@ public class SecurityTests
     [Test]
     public async Task CrossSession_DirectMessagesReachOnlyTheirSession_RevokedGetsNothingAfterThePush()
     {
-        await using var host = await HostileHost.StartAsync();
+        await using var host = await TestHost.StartAsync();
         var hub = host.Services.GetRequiredService<ISocketHub>();
         var alice = await host.LoginAsync("alice");
         var alice2 = await host.LoginAsync("alice");
@@ -323,7 +323,7 @@ public class SecurityTests
         Assert.That(b.Socket.CloseStatusDescription, Is.EqualTo("session revoked"));
     }
 
-    private static async Task<List<System.Text.Json.JsonElement>> UntilMarkerAsync(Client client, string markerType)
+    private static async Task<List<System.Text.Json.JsonElement>> UntilMarkerAsync(TestClient client, string markerType)
     {
         var messages = new List<System.Text.Json.JsonElement>();
         for (var i = 0; i < 1000; i++)

@@ -15,7 +15,7 @@ public class StoreFaultTests
     [Test]
     public async Task SqliteLocked_HandshakeIs503_SessionIsUnavailable_BoundKeepsWorking_ThenRecovers()
     {
-        await using var host = await HostileHost.StartAsync(o => o.RevalidationInterval = TimeSpan.FromMilliseconds(200));
+        await using var host = await TestHost.StartAsync(o => o.RevalidationInterval = TimeSpan.FromMilliseconds(200));
         var held = await host.LoginAsync("held");
         var later = await host.LoginAsync("later");
         using var bound = await host.ConnectAsync(bearer: held.Token);
