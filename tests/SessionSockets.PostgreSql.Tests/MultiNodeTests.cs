@@ -61,7 +61,7 @@ public sealed class MultiNodeTests
         var clock = Stopwatch.StartNew();
         Assert.That(await a.Sessions.DeleteAsync(session.Token), Is.True);
         var push = await client.ReceiveAsync(IsSessionPush);
-        var closed = await client.Closed.WaitAsync(TestClient.Timeout);
+        var closed = await client.ReceiveCloseAsync();
         clock.Stop();
 
         Assert.That(push.GetProperty("data").GetProperty("status").GetString(), Is.EqualTo("revoked"));
@@ -85,7 +85,7 @@ public sealed class MultiNodeTests
 
         foreach (var client in clients)
         {
-            var closed = await client.Closed.WaitAsync(TestClient.Timeout);
+            var closed = await client.ReceiveCloseAsync();
             Assert.That(closed, Is.EqualTo(((WebSocketCloseStatus?)WebSocketCloseStatus.PolicyViolation, "session revoked")));
         }
 
@@ -116,7 +116,7 @@ public sealed class MultiNodeTests
         // Nothing arrives late either: a ping's reply comes after anything already queued.
         foreach (var client in clients)
         {
-            await client.SendAsync("""{"type":"ping","id":"p"}""");
+            await client.SendTextAsync("""{"type":"ping","id":"p"}""");
             var rest = await client.ReceiveUntilAsync(m => m.GetProperty("type").GetString() == "ping");
             Assert.That(rest.Where(m => IsNews(m, 1) || IsNews(m, 2)), Is.Empty);
         }
@@ -133,7 +133,7 @@ public sealed class MultiNodeTests
             clients.Add(await ConnectAsync(node, session.Token));
         }
 
-        await clients[0].SendAsync("""{"type":"chat.send","id":"c1","data":{"text":"hello"}}""");
+        await clients[0].SendTextAsync("""{"type":"chat.send","id":"c1","data":{"text":"hello"}}""");
         var senderSaw = await clients[0].ReceiveUntilAsync(m => m.TryGetProperty("id", out var id) && id.GetString() == "c1");
         Assert.That(senderSaw.Count(IsChat), Is.EqualTo(1));
         Assert.That(senderSaw[^1].GetProperty("data").GetProperty("ok").GetBoolean(), Is.True);
@@ -145,7 +145,7 @@ public sealed class MultiNodeTests
             Assert.That(message.GetProperty("data").GetProperty("text").GetString(), Is.EqualTo("hello"));
 
             // Exactly once: nothing more arrives before the answer to a later ping.
-            await client.SendAsync("""{"type":"ping","id":"p"}""");
+            await client.SendTextAsync("""{"type":"ping","id":"p"}""");
             var rest = await client.ReceiveUntilAsync(m => m.GetProperty("type").GetString() == "ping");
             Assert.That(rest.Count(IsChat), Is.Zero);
         }
@@ -225,15 +225,15 @@ public sealed class MultiNodeTests
         var (a, b) = (await StartNodeAsync(), await StartNodeAsync());
         var held = await a.Sessions.CreateAsync("heidi", TimeSpan.FromHours(1));
         var heldClient = await ConnectAsync(b, held.Token);
-        var anonymous = await TestClient.ConnectAsync(b.WebSocketUri);
+        var anonymous = await b.ConnectAsync();
         _disposables.Add(anonymous);
         var connectsBefore = (a.Backplane.Connects, b.Backplane.Connects);
 
         await PostgresServer.ControlAsync("stop");
         try
         {
-            Assert.That(await TestClient.HandshakeStatusAsync(b.WebSocketUri, "never-seen-token"), Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-            Assert.That(await anonymous.BindAsync("another-unseen-token"), Is.EqualTo("unavailable"));
+            Assert.That(await b.HandshakeStatusAsync(bearer: "never-seen-token"), Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(await anonymous.AuthenticateAsync("another-unseen-token"), Is.EqualTo("unavailable"));
             Assert.That((await heldClient.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("heidi"),
                 "a bound connection keeps its cached session during the outage");
         }
@@ -250,13 +250,15 @@ public sealed class MultiNodeTests
         var fresh = await RetryAsync(() => a.Sessions.CreateAsync("ivan", TimeSpan.FromHours(1)));
 
         // Recovered by itself: the connection that was answered "unavailable" binds now, and handshakes pass again.
-        Assert.That(await RetryAsync(async () => await anonymous.BindAsync(fresh.Token) is "valid" ? true : throw new Npgsql.NpgsqlException("not yet")), Is.True);
-        Assert.That(await TestClient.HandshakeStatusAsync(b.WebSocketUri, fresh.Token), Is.EqualTo(HttpStatusCode.SwitchingProtocols));
+        Assert.That(await RetryAsync(async () => await anonymous.AuthenticateAsync(fresh.Token) is "valid" ? true : throw new Npgsql.NpgsqlException("not yet")), Is.True);
+        Assert.That(await b.HandshakeStatusAsync(bearer: fresh.Token), Is.EqualTo(HttpStatusCode.SwitchingProtocols));
         var client = await ConnectAsync(b, fresh.Token);
         Assert.That(await RetryAsync(() => a.Sessions.DeleteAsync(fresh.Token)), Is.True);
-        var closed = await client.Closed.WaitAsync(TimeSpan.FromSeconds(1));
+        var closed = await client.ReceiveCloseAsync(TimeSpan.FromSeconds(1));
         Assert.That(closed, Is.EqualTo(((WebSocketCloseStatus?)WebSocketCloseStatus.PolicyViolation, "session revoked")));
-        Assert.That(heldClient.Closed.IsCompleted, Is.False, "a session that still exists survives the resynchronisation");
+        // Read after the revocation above was seen: a connection the resynchronisation had closed could not answer.
+        Assert.That((await heldClient.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("heidi"),
+            "a session that still exists survives the resynchronisation");
     }
 
     [Test]
@@ -278,7 +280,7 @@ public sealed class MultiNodeTests
             $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{_channel}%'");
         await b.WaitListeningAsync(TimeSpan.FromSeconds(15), connectsBefore + 1);
 
-        var closed = await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        var closed = await client.ReceiveCloseAsync(TimeSpan.FromSeconds(10));
         Assert.That(closed, Is.EqualTo(((WebSocketCloseStatus?)WebSocketCloseStatus.PolicyViolation, "session revoked")));
 
         // Reconnecting leaves exactly one listening connection per node behind.
@@ -333,16 +335,16 @@ public sealed class MultiNodeTests
         }
     }
 
-    private async Task<TestNode> StartNodeAsync()
+    private async Task<TestHost> StartNodeAsync()
     {
         var node = await TestNode.StartAsync(_schema, _channel);
         _disposables.Add(node);
         return node;
     }
 
-    private async Task<TestClient> ConnectAsync(TestNode node, string token)
+    private async Task<TestClient> ConnectAsync(TestHost node, string token)
     {
-        var client = await TestClient.ConnectAsync(node.WebSocketUri, token);
+        var client = await node.ConnectAsync(bearer: token);
         _disposables.Add(client);
         return client;
     }

@@ -1,82 +1,51 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using SessionSockets.PostgreSql.Internal;
 
 namespace SessionSockets.PostgreSql.Tests;
 
-/// <summary>One application node: Kestrel on 127.0.0.1 (ephemeral port) with the PostgreSQL store and backplane.</summary>
-internal sealed class TestNode : IAsyncDisposable
+/// <summary>One application node: the shared test host with the PostgreSQL store and backplane, plus the sample's chat handler.</summary>
+internal static class TestNode
 {
-    private readonly WebApplication _app;
-
-    private TestNode(WebApplication app, Uri uri)
+    public static async Task<TestHost> StartAsync(string schema, string channel)
     {
-        _app = app;
-        WebSocketUri = uri;
-    }
-
-    public Uri WebSocketUri { get; }
-
-    public ISessionRepository Sessions => _app.Services.GetRequiredService<ISessionRepository>();
-
-    public ISocketHub Hub => _app.Services.GetRequiredService<ISocketHub>();
-
-    internal PostgreSqlBackplane Backplane => _app.Services.GetRequiredService<PostgreSqlBackplane>();
-
-    public static async Task<TestNode> StartAsync(string schema, string channel)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSessionWebSockets(o => o.RevalidationInterval = TimeSpan.FromMinutes(10))
-            .AddPostgreSqlStore(o =>
-            {
-                o.ConnectionString = PostgresServer.ConnectionString;
-                o.EnsureSchema = true;
-                o.Table.SchemaName = schema;
-            })
-            .AddPostgreSqlBackplane(o =>
-            {
-                o.Channel = channel;
-                o.SchemaName = schema;
-                o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
-            })
-            .MapMessage("whoami", (context, ct) => context.ReplyAsync(
-                new { userId = context.Session!.UserId, expiresAt = context.Session.ExpiresAt.ToUnixTimeMilliseconds() }, ct))
-            .MapMessage<ChatSend>("chat.send", async (context, data, ct) =>
+        var node = await TestHost.StartAsync(
+            o => o.RevalidationInterval = TimeSpan.FromMinutes(10),
+            handlers: b => b.MapMessage<ChatSend>("chat.send", async (context, data, ct) =>
             {
                 // As the sample's chat handler: push to every bound connection on every node, then reply.
                 var hub = context.Services.GetRequiredService<ISocketHub>();
                 await hub.BroadcastAsync("chat.message", new { from = context.Session!.UserId, text = data.Text }, ct);
                 await context.ReplyAsync(new { ok = true }, ct);
-            });
-
-        var app = builder.Build();
-        app.UseSessionWebSockets();
-        await app.StartAsync();
-        var address = app.Urls.Single();
-        var node = new TestNode(app, new Uri(address.Replace("http://", "ws://", StringComparison.Ordinal) + "/ws"));
+            }),
+            store: b => b
+                .AddPostgreSqlStore(o =>
+                {
+                    o.ConnectionString = PostgresServer.ConnectionString;
+                    o.EnsureSchema = true;
+                    o.Table.SchemaName = schema;
+                })
+                .AddPostgreSqlBackplane(o =>
+                {
+                    o.Channel = channel;
+                    o.SchemaName = schema;
+                    o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
+                }));
         await node.WaitListeningAsync(TimeSpan.FromSeconds(10), atLeast: 1);
         return node;
     }
 
-    /// <summary>Waits (bounded polling) until the backplane has opened its listening connection <paramref name="atLeast"/> times.</summary>
-    public async Task WaitListeningAsync(TimeSpan timeout, int atLeast)
+    extension(TestHost node)
     {
-        using var cts = new CancellationTokenSource(timeout);
-        while (Backplane.Connects < atLeast)
-        {
-            await Task.Delay(20, cts.Token);
-        }
-    }
+        internal PostgreSqlBackplane Backplane => node.Services.GetRequiredService<PostgreSqlBackplane>();
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        /// <summary>Waits (bounded polling) until the backplane has opened its listening connection <paramref name="atLeast"/> times.</summary>
+        internal async Task WaitListeningAsync(TimeSpan timeout, int atLeast)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            while (node.Backplane.Connects < atLeast)
+            {
+                await Task.Delay(20, cts.Token);
+            }
+        }
     }
 }
 
