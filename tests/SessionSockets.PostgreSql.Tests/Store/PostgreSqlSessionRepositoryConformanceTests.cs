@@ -2,8 +2,9 @@ using Npgsql;
 using SessionSockets.PostgreSql.Internal;
 using SessionSockets.Sessions.Sql;
 using SessionSockets.Tests.Conformance;
+using SessionSockets.PostgreSql.Tests.Support;
 
-namespace SessionSockets.PostgreSql.Tests;
+namespace SessionSockets.PostgreSql.Tests.Store;
 
 [TestFixture]
 public sealed class PostgreSqlSessionRepositoryConformanceTests : SessionRepositoryConformanceTests

@@ -1,6 +1,6 @@
 using SessionSockets.PostgreSql.Internal;
 
-namespace SessionSockets.PostgreSql.Tests;
+namespace SessionSockets.PostgreSql.Tests.Support;
 
 /// <summary>One application node: the shared test host with the PostgreSQL store and backplane, plus the sample's chat handler.</summary>
 internal static class TestNode

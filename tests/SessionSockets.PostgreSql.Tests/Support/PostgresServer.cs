@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace SessionSockets.PostgreSql.Tests;
+namespace SessionSockets.PostgreSql.Tests.Support;
 
 /// <summary>
 /// The test server named by <c>SESSIONSOCKETS_PG</c> (see tests/postgres.sh). Without it tests are ignored,

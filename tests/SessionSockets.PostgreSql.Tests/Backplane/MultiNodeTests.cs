@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
+using SessionSockets.PostgreSql.Tests.Support;
 
-namespace SessionSockets.PostgreSql.Tests;
+namespace SessionSockets.PostgreSql.Tests.Backplane;
 
 /// <summary>Several application nodes on one PostgreSQL database, talking through the LISTEN/NOTIFY backplane.</summary>
 [TestFixture]
