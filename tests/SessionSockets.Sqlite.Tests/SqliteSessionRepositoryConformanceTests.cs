@@ -1,10 +1,10 @@
 using SessionSockets.Sessions.Sql;
-using SessionSockets.Tests.Conformance;
+using SessionSockets.TestSupport.Conformance;
 
 namespace SessionSockets.Sqlite.Tests;
 
 [TestFixture]
-public sealed class SqliteSessionRepositoryConformanceTests : SessionRepositoryConformanceTests
+public sealed class SqliteSessionRepositoryConformanceTests : SqlSessionRepositoryConformanceTests
 {
     private SqliteTestDatabase _database = null!;
 

@@ -1,13 +1,13 @@
 using Npgsql;
 using SessionSockets.PostgreSql.Internal;
 using SessionSockets.Sessions.Sql;
-using SessionSockets.Tests.Conformance;
+using SessionSockets.TestSupport.Conformance;
 using SessionSockets.PostgreSql.Tests.Support;
 
 namespace SessionSockets.PostgreSql.Tests.Store;
 
 [TestFixture]
-public sealed class PostgreSqlSessionRepositoryConformanceTests : SessionRepositoryConformanceTests
+public sealed class PostgreSqlSessionRepositoryConformanceTests : SqlSessionRepositoryConformanceTests
 {
     private readonly string _schema = PostgresServer.NewSchemaName("conformance");
     private NpgsqlDataSource? _dataSource;

@@ -2,23 +2,19 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using SessionSockets.Sessions.Sql;
 
-namespace SessionSockets.Tests.Conformance;
+namespace SessionSockets.TestSupport.Conformance;
 
 /// <summary>
-/// The behaviour every <see cref="ISessionRepository"/> provider owes (the XML docs of the interface are the contract).
-/// A provider's test project inherits this fixture and supplies a repository over a real database.
+/// The behaviour every <see cref="ISessionRepository"/> owes (the XML docs of the interface are the contract), whatever
+/// it stores on: a provider's test project inherits this fixture (a SQL provider through
+/// <see cref="SqlSessionRepositoryConformanceTests"/>) and supplies a repository over a real store.
 /// </summary>
 public abstract class SessionRepositoryConformanceTests
 {
     protected static readonly DateTimeOffset Start = new(2030, 1, 2, 3, 4, 5, 678, TimeSpan.Zero);
 
-    private static int s_tables;
-
     protected FakeTimeProvider Time { get; private set; } = null!;
-
-    protected SessionTableOptions TableOptions { get; private set; } = null!;
 
     protected ISessionRepository Repository { get; private set; } = null!;
 
@@ -26,8 +22,7 @@ public abstract class SessionRepositoryConformanceTests
     public async Task SetUpRepositoryAsync()
     {
         Time = new FakeTimeProvider(Start);
-        TableOptions = CreateTableOptions();
-        Repository = await CreateRepositoryAsync(Time, TableOptions);
+        Repository = await CreateRepositoryAsync(Time);
     }
 
     // ---- tokens ----
@@ -59,7 +54,7 @@ public abstract class SessionRepositoryConformanceTests
     {
         var created = await Repository.CreateAsync("alice", TimeSpan.FromHours(1), """{"k":"v"}""");
 
-        var rows = await ReadRawRowsAsync(TableOptions);
+        var rows = await ReadStoredRowsAsync();
 
         Assert.That(rows, Has.Count.EqualTo(1));
         Assert.That(created.Session.Id, Is.EqualTo(Sha256Base64Url(created.Token)));
@@ -159,7 +154,7 @@ public abstract class SessionRepositoryConformanceTests
         {
         }
 
-        Assert.That(await ReadRawRowsAsync(TableOptions), Is.Empty);
+        Assert.That(await ReadStoredRowsAsync(), Is.Empty);
     }
 
     [Test]
@@ -358,7 +353,7 @@ public abstract class SessionRepositoryConformanceTests
         await Repository.CreateAsync("alice", TimeSpan.FromHours(1));
 
         Assert.That(await Repository.DeleteAsync(token), Is.False);
-        Assert.That(await ReadRawRowsAsync(TableOptions), Has.Count.EqualTo(1));
+        Assert.That(await ReadStoredRowsAsync(), Has.Count.EqualTo(1));
     }
 
     [Test]
@@ -441,83 +436,6 @@ public abstract class SessionRepositoryConformanceTests
         Assert.That(validated.Session.Data, Is.EqualTo(Evil));
     }
 
-    // ---- configuration ----
-
-    [Test]
-    public async Task CustomTableAndColumnNames_AllOperations_Work()
-    {
-        var table = CreateTableOptions();
-        table.TableName = "Custom_Sessions_" + Interlocked.Increment(ref s_tables);
-        table.IdColumn = "token_hash";
-        table.UserIdColumn = "Owner";
-        table.CreatedAtColumn = "created_ms";
-        table.ExpiresAtColumn = "expires_ms";
-        table.LastSeenAtColumn = "seen_ms";
-        table.DataColumn = "payload";
-        var repository = await CreateRepositoryAsync(Time, table);
-
-        var created = await repository.CreateAsync("alice", TimeSpan.FromMinutes(1), "[1]");
-        Assert.That((await repository.ValidateAsync(created.Token)).Status, Is.EqualTo(SessionStatus.Valid));
-        Assert.That(await repository.GetManyAsync([created.Session.Id]), Has.Count.EqualTo(1));
-        Assert.That(await repository.RenewAsync(created.Session.Id, Start.AddMinutes(2)), Is.Not.Null);
-        Assert.That(await ReadRawRowsAsync(table), Has.Count.EqualTo(1));
-        Assert.That(await ReadRawRowsAsync(TableOptions), Is.Empty);
-        Time.Advance(TimeSpan.FromMinutes(3));
-        Assert.That(await repository.DeleteExpiredAsync(), Is.EqualTo(1));
-        Assert.That(await repository.DeleteUserSessionsAsync("alice"), Is.Zero);
-    }
-
-    [TestCase("sessions; DROP TABLE x")]
-    [TestCase("")]
-    [TestCase("1sessions")]
-    [TestCase("my-sessions")]
-    [TestCase("sessions\n")]
-    [TestCase("\"sessions\"")]
-    [TestCase("sess ions")]
-    [TestCase("séssions")]
-    [TestCase("a234567890123456789012345678901234567890123456789012345678901234")]
-    public void CreateRepository_InvalidTableName_IsRejectedWithClearError(string name)
-    {
-        var table = CreateTableOptions();
-        table.TableName = name;
-
-        Assert.That(
-            () => CreateRepositoryAsync(Time, table),
-            Throws.InstanceOf<ArgumentException>().With.Message.Contains(nameof(SessionTableOptions.TableName)));
-    }
-
-    [Test]
-    public void CreateRepository_InvalidColumnName_IsRejectedWithClearError()
-    {
-        var table = CreateTableOptions();
-        table.ExpiresAtColumn = "expires_at) --";
-
-        Assert.That(
-            () => CreateRepositoryAsync(Time, table),
-            Throws.InstanceOf<ArgumentException>().With.Message.Contains(nameof(SessionTableOptions.ExpiresAtColumn)));
-    }
-
-    [Test]
-    public void CreateRepository_DuplicateColumnNames_IsRejected()
-    {
-        var table = CreateTableOptions();
-        table.DataColumn = table.UserIdColumn;
-
-        Assert.That(() => CreateRepositoryAsync(Time, table), Throws.InstanceOf<ArgumentException>());
-    }
-
-    [Test]
-    public async Task EnsureSchemaAsync_CalledAgainWithRows_KeepsRows()
-    {
-        var created = await Repository.CreateAsync("alice", TimeSpan.FromHours(1));
-        var db = (DbSessionRepository)Repository;
-
-        await db.EnsureSchemaAsync();
-        await db.EnsureSchemaAsync();
-
-        Assert.That((await Repository.ValidateAsync(created.Token)).Status, Is.EqualTo(SessionStatus.Valid));
-    }
-
     // ---- concurrency ----
 
     [Test]
@@ -540,21 +458,17 @@ public abstract class SessionRepositoryConformanceTests
         Assert.That(all, Has.Count.EqualTo(160));
         Assert.That(all.Select(r => r.Validated.Status), Is.All.EqualTo(SessionStatus.Valid));
         Assert.That(all.Select(r => r.Created.Token), Is.Unique);
-        Assert.That(await ReadRawRowsAsync(TableOptions), Has.Count.EqualTo(160));
+        Assert.That(await ReadStoredRowsAsync(), Has.Count.EqualTo(160));
         Assert.That(await Repository.DeleteUserSessionsAsync("user3"), Is.EqualTo(5));
     }
 
     // ---- hooks ----
 
-    /// <summary>Creates a repository over a real database, with its schema in place, on <paramref name="table"/>.</summary>
-    protected abstract Task<ISessionRepository> CreateRepositoryAsync(TimeProvider timeProvider, SessionTableOptions table);
+    /// <summary>Creates an empty repository on <paramref name="timeProvider"/>, with whatever it stores on in place.</summary>
+    protected abstract Task<ISessionRepository> CreateRepositoryAsync(TimeProvider timeProvider);
 
-    /// <summary>Every column value of every row of <paramref name="table"/>, read with plain SQL.</summary>
-    protected abstract Task<IReadOnlyList<object?[]>> ReadRawRowsAsync(SessionTableOptions table);
-
-    /// <summary>A table no other test uses.</summary>
-    protected virtual SessionTableOptions CreateTableOptions() =>
-        new() { TableName = "sessions_" + Interlocked.Increment(ref s_tables) };
+    /// <summary>Every value <see cref="Repository"/> keeps for every session, read beneath it (plain SQL for a database).</summary>
+    protected abstract Task<IReadOnlyList<object?[]>> ReadStoredRowsAsync();
 
     protected static string Sha256Base64Url(string token) => Base64Url.EncodeToString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }
