@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Time.Testing;
 
-namespace SessionSockets.IntegrationTests;
+namespace SessionSockets.IntegrationTests.Sessions;
 
 /// <summary>PROTOCOL.md section 5 and the authentication deadline of section 7.</summary>
 [TestFixture]

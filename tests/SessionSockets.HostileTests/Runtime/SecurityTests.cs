@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using SessionSockets.HostileTests.Support;
 
-namespace SessionSockets.HostileTests;
+namespace SessionSockets.HostileTests.Runtime;
 
 /// <summary>Origin exactness, token handling (CSPRNG, hash-only storage, never in logs or replies), brute force, rate limits, isolation.</summary>
 [NonParallelizable]

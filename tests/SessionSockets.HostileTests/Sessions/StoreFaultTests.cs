@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.Data.Sqlite;
 using SessionSockets.HostileTests.Support;
 
-namespace SessionSockets.HostileTests;
+namespace SessionSockets.HostileTests.Sessions;
 
 /// <summary>
 /// The SQLite store made unavailable while the server runs (its directory moved away, as an unmounted volume would be):

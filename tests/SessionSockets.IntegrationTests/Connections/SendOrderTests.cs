@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace SessionSockets.IntegrationTests;
+namespace SessionSockets.IntegrationTests.Connections;
 
 /// <summary>
 /// What leaves a connection, and in which order, when a handler's own frames (written on its thread when the socket is

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Connections;
 using SessionSockets.Runtime;
 
-namespace SessionSockets.IntegrationTests;
+namespace SessionSockets.IntegrationTests.Connections;
 
 /// <summary>PROTOCOL.md sections 6 and 7: revocation, expiry, renewal, liveness, backpressure, rate limits, shutdown.</summary>
 [TestFixture]

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace SessionSockets.IntegrationTests;
+namespace SessionSockets.IntegrationTests.Runtime;
 
 /// <summary>PROTOCOL.md section 2, over real sockets.</summary>
 [TestFixture]

@@ -3,7 +3,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
-namespace SessionSockets.IntegrationTests;
+namespace SessionSockets.IntegrationTests.Diagnostics;
 
 /// <summary>The <c>SessionSockets</c> meter reports real values.</summary>
 [TestFixture]

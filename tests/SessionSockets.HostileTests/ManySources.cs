@@ -1,4 +1,6 @@
-namespace SessionSockets.HostileTests.Support;
+using SessionSockets.HostileTests.Support;
+
+namespace SessionSockets.HostileTests;
 
 /// <summary>
 /// The hostile tests open thousands of connections: from one source address they would run out of ephemeral ports, so

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using SessionSockets.HostileTests.Support;
 
-namespace SessionSockets.HostileTests;
+namespace SessionSockets.HostileTests.Protocol;
 
 /// <summary>
 /// A corpus of malformed and awkward messages, 10,000 in all, sent over real sockets from 40 connections at once.

@@ -1,7 +1,8 @@
 using SessionSockets.Sessions.Sql;
+using SessionSockets.Sqlite.Tests.Support;
 using SessionSockets.TestSupport.Conformance;
 
-namespace SessionSockets.Sqlite.Tests;
+namespace SessionSockets.Sqlite.Tests.Store;
 
 [TestFixture]
 public sealed class SqliteSessionRepositoryConformanceTests : SqlSessionRepositoryConformanceTests

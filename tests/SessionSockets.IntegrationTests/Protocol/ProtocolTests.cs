@@ -2,7 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 
-namespace SessionSockets.IntegrationTests;
+namespace SessionSockets.IntegrationTests.Protocol;
 
 /// <summary>PROTOCOL.md sections 1, 3, 4, 6a, 8 and 9 over real sockets.</summary>
 [TestFixture]

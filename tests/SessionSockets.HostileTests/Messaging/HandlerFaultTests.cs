@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using SessionSockets.HostileTests.Support;
 
-namespace SessionSockets.HostileTests;
+namespace SessionSockets.HostileTests.Messaging;
 
 /// <summary>Handlers that throw, hang past <see cref="SessionSocketOptions.HandlerTimeout"/>, or are slow: the connection and its neighbours stay healthy.</summary>
 [NonParallelizable]

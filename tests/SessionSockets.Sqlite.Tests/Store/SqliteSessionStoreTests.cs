@@ -3,8 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Sessions.Sql;
+using SessionSockets.Sqlite.Tests.Support;
 
-namespace SessionSockets.Sqlite.Tests;
+namespace SessionSockets.Sqlite.Tests.Store;
 
 [TestFixture]
 public sealed class SqliteSessionStoreTests

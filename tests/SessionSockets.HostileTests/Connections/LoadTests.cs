@@ -5,7 +5,7 @@ using System.Net.WebSockets;
 using SessionSockets.Diagnostics;
 using SessionSockets.HostileTests.Support;
 
-namespace SessionSockets.HostileTests;
+namespace SessionSockets.HostileTests.Connections;
 
 /// <summary>
 /// Load, churn, slow consumers and shutdown under load. Sizes are reduced for the test command and raised by

@@ -1,7 +1,7 @@
 using System.Text;
 using SessionSockets.HostileTests.Support;
 
-namespace SessionSockets.HostileTests;
+namespace SessionSockets.HostileTests.Connections;
 
 /// <summary>
 /// Hand-built frames over a bare TCP socket. Each abuse ends with the documented close code (or an abort) within a

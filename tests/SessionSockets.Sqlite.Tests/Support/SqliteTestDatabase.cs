@@ -3,7 +3,7 @@ using SessionSockets.Sessions.Sql;
 using SessionSockets.Sqlite;
 using SessionSockets.Sqlite.Internal;
 
-namespace SessionSockets.Sqlite.Tests;
+namespace SessionSockets.Sqlite.Tests.Support;
 
 /// <summary>A temporary directory for SQLite files, removed (with the connection pools) at the end.</summary>
 internal sealed class SqliteTestDatabase : IAsyncDisposable
