@@ -17,7 +17,7 @@ public sealed record LogEntry(LogLevel Level, string Category, EventId EventId, 
 /// <param name="retainFrom">Entries below this level are still formatted (a formatting fault must show in every test) but not kept: load tests log a lot.</param>
 public sealed class LogSink(LogLevel retainFrom = LogLevel.Trace) : ILoggerProvider
 {
-    private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Done)> _waiters = [];
+    private readonly List<Waiter> _waiters = [];
     private long _seen;
     private int _waiterCount;
 
@@ -42,29 +42,55 @@ public sealed class LogSink(LogLevel retainFrom = LogLevel.Trace) : ILoggerProvi
     public IEnumerable<string> TextAbove(LogLevel level) => Entries.Where(e => e.Level > level).Select(e => e.Text);
 
     /// <summary>Completes with the first retained entry, already logged or still to come, that matches.</summary>
-    public Task<LogEntry> WaitForEntryAsync(Func<LogEntry, bool> match, TimeSpan? timeout = null)
-    {
-        ArgumentNullException.ThrowIfNull(match);
-        var done = new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_waiters)
-        {
-            // Registered before the scan: an entry added meanwhile is either seen by the scan or sees this waiter.
-            _waiters.Add((match, done));
-            Interlocked.Increment(ref _waiterCount);
-            if (Entries.FirstOrDefault(match) is { } logged)
-            {
-                Complete(logged);
-            }
-        }
-
-        return done.Task.WaitAsync(timeout ?? TestClient.DefaultTimeout);
-    }
+    public Task<LogEntry> WaitForEntryAsync(Func<LogEntry, bool> match, TimeSpan? timeout = null) => WaitForCountAsync(match, 1, timeout);
 
     /// <summary>Completes with the text of the first retained entry, already logged or still to come, whose text matches.</summary>
     public async Task<string> WaitForAsync(Func<string, bool> match, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(match);
         return (await WaitForEntryAsync(e => match(e.Text), timeout)).Text;
+    }
+
+    /// <summary>
+    /// Completes once <paramref name="count"/> retained entries, counting those already logged, match; with the one that
+    /// made the count.
+    /// </summary>
+    public async Task<LogEntry> WaitForCountAsync(Func<LogEntry, bool> match, int count, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var waiter = new Waiter(match, count);
+        lock (_waiters)
+        {
+            // Registered before the scan: an entry logged meanwhile is either in the scan's snapshot or sees this
+            // waiter; one that is both is counted once.
+            _waiters.Add(waiter);
+            Interlocked.Increment(ref _waiterCount);
+            foreach (var logged in Entries)
+            {
+                if (Offer(waiter, logged))
+                {
+                    break;
+                }
+            }
+        }
+
+        try
+        {
+            return await waiter.Done.Task.WaitAsync(timeout ?? TestClient.DefaultTimeout);
+        }
+        catch (TimeoutException)
+        {
+            lock (_waiters)
+            {
+                if (_waiters.Remove(waiter))
+                {
+                    Interlocked.Decrement(ref _waiterCount);
+                }
+            }
+
+            throw;
+        }
     }
 
     private void Add(LogEntry entry)
@@ -77,21 +103,37 @@ public sealed class LogSink(LogLevel retainFrom = LogLevel.Trace) : ILoggerProvi
 
         lock (_waiters)
         {
-            Complete(entry);
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                Offer(_waiters[i], entry);
+            }
         }
     }
 
-    private void Complete(LogEntry entry)
+    /// <summary>Counts <paramref name="entry"/> for <paramref name="waiter"/> if it matches; true once the waiter is done (and removed).</summary>
+    private bool Offer(Waiter waiter, LogEntry entry)
     {
-        for (var i = _waiters.Count - 1; i >= 0; i--)
+        if (!waiter.Match(entry) || !waiter.Counted.Add(entry) || waiter.Counted.Count < waiter.Count)
         {
-            if (_waiters[i].Match(entry))
-            {
-                _waiters[i].Done.TrySetResult(entry);
-                _waiters.RemoveAt(i);
-                Interlocked.Decrement(ref _waiterCount);
-            }
+            return false;
         }
+
+        waiter.Done.TrySetResult(entry);
+        _waiters.Remove(waiter);
+        Interlocked.Decrement(ref _waiterCount);
+        return true;
+    }
+
+    private sealed class Waiter(Func<LogEntry, bool> match, int count)
+    {
+        public Func<LogEntry, bool> Match { get; } = match;
+
+        public int Count { get; } = count;
+
+        // By reference: two entries with the same text are two entries.
+        public HashSet<LogEntry> Counted { get; } = new(ReferenceEqualityComparer.Instance);
+
+        public TaskCompletionSource<LogEntry> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class Logger(LogSink sink, string category) : ILogger

@@ -80,8 +80,7 @@ public class FrameAbuseTests
         var end = await client.ReadUntilEndAsync(Bound);
 
         // The server records the code it closed with (the ConnectionClosed event and the close-code metric).
-        await Eventually.ThatAsync(() => _host.Logs.Count(1002) > closedBefore, Bound, () => "no ConnectionClosed event");
-        var recorded = _host.Logs.Entries.Last(e => e.EventId.Id == 1002).Text;
+        var recorded = (await _host.Logs.WaitForCountAsync(e => e.EventId.Id == 1002, closedBefore + 1, Bound)).Text;
         Assert.That(recorded, Does.Contain($"closed with {expected}"), recorded);
 
         if (expected is 1002 or 1007 && end.Aborted)
@@ -105,8 +104,7 @@ public class FrameAbuseTests
         client.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
         client.Socket.Close();
 
-        await Eventually.ThatAsync(() => _host.Logs.Count(1002) > closedBefore, Bound, () => "no ConnectionClosed event");
-        var recorded = _host.Logs.Entries.Last(e => e.EventId.Id == 1002).Text;
+        var recorded = (await _host.Logs.WaitForCountAsync(e => e.EventId.Id == 1002, closedBefore + 1, Bound)).Text;
         Assert.That(recorded, Does.Contain("closed with 1006"), recorded);
     }
 

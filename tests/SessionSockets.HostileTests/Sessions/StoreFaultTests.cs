@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
-using SessionSockets.HostileTests.Support;
 
 namespace SessionSockets.HostileTests.Sessions;
 
@@ -38,7 +37,7 @@ public class StoreFaultTests
                 Assert.That(reply.GetProperty("data").Str("userId"), Is.EqualTo("held"));
             }
 
-            await Eventually.ThatAsync(() => host.Logs.Count(3009) >= maintenanceFailuresBefore + 2, TimeSpan.FromSeconds(30), () => "maintenance never failed");
+            await host.Logs.WaitForCountAsync(e => e.EventId.Id == 3009, maintenanceFailuresBefore + 2, TimeSpan.FromSeconds(30));
             Assert.That((await bound.RequestAsync("whoami", "w-last")).GetProperty("data").Str("userId"), Is.EqualTo("held"),
                 "failed revalidation does not revoke a session");
         }
