@@ -23,4 +23,4 @@ if [ "$limit" != unlimited ] && [ $((2 * SOAK_SHUTDOWN_CONNECTIONS + 1000)) -gt 
 fi
 dotnet build tests/SessionSockets.HostileTests -c Release -nologo -v quiet
 dotnet test tests/SessionSockets.HostileTests -c Release --no-build -nologo \
-  --filter "FullyQualifiedName~SessionSockets.HostileTests.LoadTests" --logger "console;verbosity=detailed"
+  --filter "FullyQualifiedName~SessionSockets.HostileTests.Connections.LoadTests" --logger "console;verbosity=detailed"

@@ -1,23 +1,12 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
+using SessionSockets.Testing.Tests.Support;
 
 namespace SessionSockets.Testing.Tests;
 
 public class SessionSocketsTestHostTests
 {
-    private sealed record Greeting(string Name);
-
-    private sealed record Reply(string Text, string User);
-
-    private static Task<SessionSocketsTestHost> StartAsync(Action<SessionSocketOptions>? options = null) =>
-        SessionSocketsTestHost.StartAsync(builder => builder.Services
-            .AddSessionWebSockets(o => options?.Invoke(o))
-            .MapMessage<Greeting>("greet", (context, data) => context.ReplyAsync(new Reply("hello " + data.Name, context.Session!.UserId)))
-            .MapMessage("announce", async (context, cancellationToken) =>
-            {
-                await context.Services.GetRequiredService<ISocketHub>().BroadcastAsync("news", new { text = "pushed first" }, cancellationToken);
-                await context.ReplyAsync(new { ok = true }, cancellationToken);
-            }));
+    private static Task<SessionSocketsTestHost> StartAsync(Action<SessionSocketOptions>? options = null) => GreetApp.StartAsync(options);
 
     [Test]
     public async Task ConnectBoundAsync_TypedRequest_ReachesTheHandlerWithTheSession()
@@ -28,48 +17,6 @@ public class SessionSocketsTestHostTests
         var reply = await client.RequestAsync<Reply>("greet", new Greeting("world"));
 
         Assert.That(reply, Is.EqualTo(new Reply("hello world", "alice")));
-    }
-
-    [Test]
-    public async Task RequestAsync_PushesArriveFirst_AreKeptInOrderForReceiveAsync()
-    {
-        await using var host = await StartAsync();
-        var client = await host.ConnectBoundAsync();
-
-        var reply = await client.RequestAsync("announce");
-        var push = await client.ReceiveAsync();
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(reply.Type, Is.EqualTo("announce"));
-            Assert.That(reply.Data.GetProperty("ok").GetBoolean(), Is.True);
-            Assert.That(push.Type, Is.EqualTo("news"));
-            Assert.That(push.Id, Is.Null);
-            Assert.That(push.Data.GetProperty("text").GetString(), Is.EqualTo("pushed first"));
-        });
-    }
-
-    [Test]
-    public async Task RequestAsyncOfT_ErrorReply_ThrowsWithTheCode()
-    {
-        await using var host = await StartAsync();
-        var client = await host.ConnectBoundAsync();
-
-        var unknown = Assert.ThrowsAsync<SocketErrorException>(() => client.RequestAsync<Reply>("no.such.type"));
-        var invalid = Assert.ThrowsAsync<SocketErrorException>(() => client.RequestAsync<Reply>("greet", "not an object"));
-
-        Assert.That(unknown!.Code, Is.EqualTo(ErrorCodes.UnknownType));
-        Assert.That(invalid!.Code, Is.EqualTo(ErrorCodes.InvalidData));
-    }
-
-    [Test]
-    public async Task ReceiveAsyncOfT_OtherType_Throws()
-    {
-        await using var host = await StartAsync();
-        var client = await host.ConnectBoundAsync();
-        await client.SendAsync("greet", new Greeting("x"), id: "1");
-
-        Assert.That(() => client.ReceiveAsync<Reply>("something.else"), Throws.InvalidOperationException.With.Message.Contains("greet"));
     }
 
     [Test]
@@ -133,18 +80,6 @@ public class SessionSocketsTestHostTests
 
         Assert.That(await client.ReceiveCloseAsync(), Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
         Assert.That(client.CloseStatusDescription, Is.EqualTo("authentication timeout"));
-    }
-
-    [Test]
-    public async Task AuthenticateAsync_UnknownToken_AnswersInvalidAndStaysUnbound()
-    {
-        await using var host = await StartAsync();
-        var client = await host.ConnectAsync();
-
-        Assert.That(await client.AuthenticateAsync("not-a-token"), Is.EqualTo("invalid"));
-        Assert.That(() => client.BindAsync("still-not-a-token"), Throws.InvalidOperationException);
-        var error = await client.RequestAsync("greet", new Greeting("x"));
-        Assert.That(error.ErrorCode, Is.EqualTo(ErrorCodes.Unauthorized));
     }
 
     [Test]

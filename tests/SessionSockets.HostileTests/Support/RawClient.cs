@@ -41,7 +41,7 @@ internal sealed class RawClient : IAsyncDisposable
             socket.ReceiveBufferSize = size;
         }
 
-        socket.Bind(new IPEndPoint(HostileHost.SpreadSource(), 0));
+        socket.Bind(new IPEndPoint(TestHost.SpreadSource(), 0));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, httpUri.Port), timeout.Token);
         var client = new RawClient(socket);

@@ -1,0 +1,57 @@
+using System.Text;
+using SessionSockets.Backplane;
+using SessionSockets.PostgreSql.Internal;
+
+namespace SessionSockets.PostgreSql.Tests.Backplane;
+
+/// <summary>The text a node NOTIFYs: every field survives the trip, and what no node wrote is refused.</summary>
+[TestFixture]
+public sealed class BackplaneCodecTests
+{
+    [Test]
+    public void Codec_EveryField_RoundTrips()
+    {
+        var expires = DateTimeOffset.FromUnixTimeMilliseconds(1_900_000_000_123);
+        var message = new BackplaneMessage(BackplaneMessageKind.SessionRenewed, "id-1", Encoding.UTF8.GetBytes("""{"type":"x","data":"é"}""")) { ExpiresAt = expires, RenewedAt = expires.AddMinutes(-1) };
+
+        var text = BackplaneCodec.Encode("node", message);
+
+        Assert.That(BackplaneCodec.TryDecode(text, out var decoded), Is.True);
+        Assert.That(decoded.NodeId, Is.EqualTo("node"));
+        Assert.That(
+            (decoded.Message.Kind, decoded.Message.Target, decoded.Message.ExpiresAt, decoded.Message.RenewedAt),
+            Is.EqualTo((message.Kind, message.Target, message.ExpiresAt, message.RenewedAt)));
+        Assert.That(Encoding.UTF8.GetString(decoded.Message.Payload.Span), Is.EqualTo("""{"type":"x","data":"é"}"""));
+    }
+
+    [Test]
+    public void Codec_NonJsonPayload_RoundTripsAsBase64()
+    {
+        var message = new BackplaneMessage(BackplaneMessageKind.Broadcast, null, new byte[] { 0xFF, 0x00, 0x7B });
+
+        Assert.That(BackplaneCodec.TryDecode(BackplaneCodec.Encode("n", message), out var decoded), Is.True);
+        Assert.That(decoded.Message.Payload.ToArray(), Is.EqualTo(new byte[] { 0xFF, 0x00, 0x7B }));
+    }
+
+    [Test]
+    public void Codec_LargePayloadRow_CarriesRowInsteadOfPayload()
+    {
+        var message = new BackplaneMessage(BackplaneMessageKind.SendToUser, "alice", new byte[9000]);
+
+        var text = BackplaneCodec.Encode("n", message, payloadRow: 42);
+
+        Assert.That(text.Length, Is.LessThan(200));
+        Assert.That(BackplaneCodec.TryDecode(text, out var decoded), Is.True);
+        Assert.That(decoded.PayloadRow, Is.EqualTo(42));
+        Assert.That(decoded.Message.Target, Is.EqualTo("alice"));
+    }
+
+    [TestCase("not json")]
+    [TestCase("{}")]
+    [TestCase("""{"v":1,"n":"x","k":6}""")]
+    [TestCase("""{"v":1,"n":"x","k":99}""")]
+    [TestCase("""{"v":2,"n":"x","k":0}""")]
+    [TestCase("[1]")]
+    public void Codec_UnreadableOrLocalOnlyNotification_IsRejected(string text) =>
+        Assert.That(BackplaneCodec.TryDecode(text, out _), Is.False);
+}
