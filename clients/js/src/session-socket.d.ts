@@ -83,7 +83,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Server statuses (PROTOCOL.md §5, §6) plus `unauthenticated` (closed with `authentication timeout`). */
+/** Server statuses (docs/protocol.md, Sessions) plus `unauthenticated` (closed with `authentication timeout`). */
 export type SessionStatus =
   | 'valid' | 'expired' | 'invalid' | 'empty' | 'unavailable' | 'revoked' | 'unauthenticated' | (string & {});
 
@@ -175,7 +175,7 @@ export declare class SessionSocketError extends Error {
   constructor(code: string, message: string, details?: object);
   readonly name: 'SessionSocketError';
   readonly code: ErrorCode;
-  /** True when the error came from the server (PROTOCOL.md §4). */
+  /** True when the error came from the server (docs/protocol.md, Errors). */
   readonly serverError?: boolean;
   /** The request type the error answers. */
   readonly type?: string;

@@ -20,13 +20,13 @@ test('tsc --noEmit: every @ts-expect-error in expect-errors.ts meets an error', 
   assert.equal(status, 0, output);
 });
 
-/** A copy of the package with `edit` applied to its declarations, the type examples beside it. */
-function withDeclarations(t, edit) {
+/** A copy of the package with `edit` (if any) applied to its declarations, the type examples beside it. */
+function withDeclarations(t, edit = undefined) {
   const dir = tempDir(t, 'types');
   mkdirSync(path.join(dir, 'src'));
   const original = readFileSync(path.join(packageDir, 'src', 'session-socket.d.ts'), 'utf8');
-  const edited = edit(original);
-  assert.notEqual(edited, original, 'the edit must change the declarations');
+  const edited = edit ? edit(original) : original;
+  if (edit) assert.notEqual(edited, original, 'the edit must change the declarations');
   writeFileSync(path.join(dir, 'src', 'session-socket.d.ts'), edited);
   cpSync(path.join(packageDir, 'src', 'session-socket.js'), path.join(dir, 'src', 'session-socket.js'));
   cpSync(path.join(packageDir, 'package.json'), path.join(dir, 'package.json'));
@@ -62,4 +62,19 @@ test('declarations that disagree with the usage example fail the usage check', (
   const { status, output } = tsc(USAGE, dir);
   assert.notEqual(status, 0);
   assert.match(output, /usage\.ts\(\d+,\d+\): error TS2339: Property 'queued' does not exist/);
+});
+
+test('the TypeScript example of the README compiles', (t) => {
+  const readme = readFileSync(path.join(packageDir, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length > 0, 'the README has a ```ts example');
+  const dir = withDeclarations(t);
+  const types = path.join(dir, 'test', 'types');
+  blocks.forEach((code, i) => writeFileSync(path.join(types, `readme-${i}.ts`), `${code}\nexport {};\n`));
+  writeFileSync(path.join(types, 'tsconfig.readme.json'), JSON.stringify({
+    extends: './tsconfig.json',
+    files: blocks.map((_, i) => `readme-${i}.ts`),
+  }));
+  const { status, output } = tsc('test/types/tsconfig.readme.json', dir);
+  assert.equal(status, 0, output);
 });
