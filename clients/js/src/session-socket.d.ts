@@ -156,6 +156,13 @@ export type PushEnvelope<Pushes extends PushMap = AnyPushes> = {
   [K in keyof Pushes & string]: PushEnvelopeOf<K, Pushes[K]>;
 }[keyof Pushes & string];
 
+/**
+ * `string` while a map is the loose default (any key), `never` once it names its types: the
+ * overloads that take the data type as a type argument exist only without a map. They come before
+ * the typed overloads, so that a misuse of a typed map is reported against the typed one.
+ */
+export type LooseType<Map> = string extends keyof Map ? string : never;
+
 /** The arguments of `request` after the type: the data (optional when it may be undefined), then the options. */
 export type RequestArgs<Data> = [undefined] extends [Data]
   ? [data?: Data, options?: RequestOptions]
@@ -213,6 +220,8 @@ export declare class SessionSocket<Pushes extends PushMap = AnyPushes, Requests 
 
   connect(): Promise<void>;
   close(code?: number, reason?: string): Promise<void>;
+  /** Without a `Requests` map: the reply typed by the call, as in `request<Reply>(type, data)`. */
+  request<Reply = any>(type: LooseType<Requests>, data?: unknown, options?: RequestOptions): Promise<Reply>;
   /** Sends `{type, id, data}` and resolves with the `data` of the reply carrying the same id. */
   request<K extends keyof Requests & string>(
     type: K,
@@ -223,8 +232,10 @@ export declare class SessionSocket<Pushes extends PushMap = AnyPushes, Requests 
   setSessionId(sessionId: SessionIdProvider | undefined): void;
 
   on<K extends keyof LifecycleEvents>(name: K, listener: LifecycleEvents<Pushes>[K]): () => void;
+  on<Data = any>(pushType: LooseType<Pushes>, listener: (data: Data, envelope: PushEnvelopeOf<string, Data>) => void): () => void;
   on<K extends PushType<Pushes>>(pushType: K, listener: (data: Pushes[K], envelope: PushEnvelopeOf<K, Pushes[K]>) => void): () => void;
   once<K extends keyof LifecycleEvents>(name: K, listener: LifecycleEvents<Pushes>[K]): () => void;
+  once<Data = any>(pushType: LooseType<Pushes>, listener: (data: Data, envelope: PushEnvelopeOf<string, Data>) => void): () => void;
   once<K extends PushType<Pushes>>(pushType: K, listener: (data: Pushes[K], envelope: PushEnvelopeOf<K, Pushes[K]>) => void): () => void;
   off(name: string, listener: (...args: any[]) => void): void;
 }

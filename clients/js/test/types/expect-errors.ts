@@ -30,6 +30,10 @@ export async function misuse(): Promise<void> {
   // @ts-expect-error and its data
   socket.send('chat.send', { body: 'hi' });
 
+  // @ts-expect-error with a map, the reply comes from it, not from a type argument
+  await socket.request<{ other: string }>('whoami');
+  // @ts-expect-error nor the push data
+  socket.on<{ other: string }>('chat.message', () => {});
   // @ts-expect-error a push type the map does not declare
   socket.on('chat.mesage', () => {});
   // @ts-expect-error the push's data has no such property

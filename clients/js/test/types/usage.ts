@@ -102,6 +102,15 @@ export async function untyped(): Promise<void> {
     expectType<string>(envelope.type);
   });
   socket.on('message', ({ type }) => expectType<string>(type));
+
+  // the per-call type arguments of the untyped socket
+  const sent = await socket.request<{ ok: boolean }>('chat.send', { text: 'hi' }, { timeout: 1000 });
+  assertType<Equals<typeof sent, { ok: boolean }>>();
+  socket.on<{ from: string }>('chat.message', (data, envelope) => {
+    assertType<Equals<typeof data, { from: string }>>();
+    assertType<Equals<typeof envelope.data, { from: string }>>();
+  });
+  socket.once<number>('count', (n) => assertType<Equals<typeof n, number>>());
   socket.off('some.push', () => {});
 
   try {
