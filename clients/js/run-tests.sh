@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of the JS client: unit (fake WebSocket, fake clock), integration (the real sample
-# on 127.0.0.1 through `ws`) and browser (the chat page in headless Chromium via playwright-core).
+# Runs every test of the JS client: unit (fake WebSocket, fake clock), package (`npm pack` installed
+# into a fresh project and imported; the .d.ts checked by the pinned `tsc`), integration (the real
+# sample on 127.0.0.1 through `ws`) and browser (the chat page, and a bundler-free import of the
+# module, in headless Chromium via playwright-core).
 # Works on a fresh Debian machine with node/npm and the .NET SDK: installs the npm dev dependencies,
 # Chromium (apt, as root) when /usr/bin/chromium is missing, and builds the sample unless
 # SESSIONSOCKETS_SAMPLE_DLL names a built Chat.dll. Prints node's TAP summary (# pass/# fail/
-# # skipped) for each of the three runs and exits non-zero when anything failed.
+# # skipped) for each of the four runs and exits non-zero when anything failed.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -65,6 +67,7 @@ run_suite() {
 }
 
 run_suite unit test/unit/*.test.mjs
+run_suite package test/package/*.test.mjs
 run_suite integration test/integration/*.test.mjs
 run_suite browser test/browser/*.test.mjs
 

@@ -15,15 +15,19 @@ export type SessionSocketState = (typeof States)[keyof typeof States];
 /** Close codes after which the client reconnects by default. */
 export declare const RETRYABLE_CLOSE_CODES: readonly number[];
 
-/** A minimal WebSocket constructor: the browser's, or `ws` in Node. */
+/**
+ * What the client uses of a WebSocket: the browser's, or `ws` in Node. The client assigns the
+ * handlers, so their event parameters are `any`: each implementation declares its own event types,
+ * and a narrower parameter here would reject them.
+ */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
 }
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
@@ -79,7 +83,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Server statuses (PROTOCOL.md §5, §6) plus `unauthenticated` (closed with `authentication timeout`). */
+/** Server statuses (docs/protocol.md, Sessions) plus `unauthenticated` (closed with `authentication timeout`). */
 export type SessionStatus =
   | 'valid' | 'expired' | 'invalid' | 'empty' | 'unavailable' | 'revoked' | 'unauthenticated' | (string & {});
 
@@ -114,6 +118,59 @@ export interface Envelope {
   data?: unknown;
 }
 
+/**
+ * Push types (server → client messages without an id) mapped to the type of their `data`, as a
+ * type alias or an interface: `{ 'chat.message': { from: string; text: string } }`.
+ */
+export type PushMap = object;
+
+/**
+ * One message type the client sends: `request` is the type of the `data` it sends, `reply` the type
+ * of the `data` of its reply. A `request` of `void` (or a type that includes `undefined`) makes the
+ * data argument optional; a type only used with `send` has `reply: void`.
+ */
+export interface RequestSpec {
+  request: unknown;
+  reply: unknown;
+}
+
+/**
+ * Message types the client sends, each mapped to its {@link RequestSpec}, as a type alias or an
+ * interface: `{ whoami: { request: void; reply: { userId: string } } }`.
+ */
+export type RequestMap<Requests> = { [K in keyof Requests]: RequestSpec };
+
+/** The loose default of `Pushes`: any push type, data typed `any`. */
+export type AnyPushes = { [type: string]: any };
+/** The loose default of `Requests`: any type, data and reply typed `any`. */
+export type AnyRequests = { [type: string]: { request: any; reply: any } };
+
+/** The envelope of a push of type `K` (what a push listener gets as its second argument). */
+export interface PushEnvelopeOf<K extends string, Data> {
+  type: K;
+  data: Data;
+}
+
+/** The push envelope a `message` listener receives: one member per type of the map. */
+export type PushEnvelope<Pushes extends PushMap = AnyPushes> = {
+  [K in keyof Pushes & string]: PushEnvelopeOf<K, Pushes[K]>;
+}[keyof Pushes & string];
+
+/**
+ * `string` while a map is the loose default (any key), `never` once it names its types: the
+ * overloads that take the data type as a type argument exist only without a map. They come before
+ * the typed overloads, so that a misuse of a typed map is reported against the typed one.
+ */
+export type LooseType<Map> = string extends keyof Map ? string : never;
+
+/** The arguments of `request` after the type: the data (optional when it may be undefined), then the options. */
+export type RequestArgs<Data> = [undefined] extends [Data]
+  ? [data?: Data, options?: RequestOptions]
+  : [data: Data, options?: RequestOptions];
+
+/** The arguments of `send` after the type: the data, optional when it may be undefined. */
+export type SendArgs<Data> = [undefined] extends [Data] ? [data?: Data] : [data: Data];
+
 export type ErrorCode =
   | 'invalid_json' | 'invalid_message' | 'unknown_type' | 'unauthorized' | 'invalid_data'
   | 'rate_limited' | 'unavailable' | 'handler_error'
@@ -125,7 +182,7 @@ export declare class SessionSocketError extends Error {
   constructor(code: string, message: string, details?: object);
   readonly name: 'SessionSocketError';
   readonly code: ErrorCode;
-  /** True when the error came from the server (PROTOCOL.md §4). */
+  /** True when the error came from the server (docs/protocol.md, Errors). */
   readonly serverError?: boolean;
   /** The request type the error answers. */
   readonly type?: string;
@@ -134,16 +191,27 @@ export declare class SessionSocketError extends Error {
   readonly closeReason?: string;
 }
 
-export interface LifecycleEvents {
+/** Lifecycle events (reserved names: a push of one of these types reaches only `message` listeners). */
+export interface LifecycleEvents<Pushes extends PushMap = AnyPushes> {
   open: (info: OpenInfo) => void;
   close: (info: CloseInfo) => void;
   session: (session: SessionInfo) => void;
   state: (state: SessionSocketState, previous: SessionSocketState) => void;
   error: (error: SessionSocketError) => void;
-  message: (envelope: Envelope) => void;
+  message: (envelope: PushEnvelope<Pushes>) => void;
 }
 
-export declare class SessionSocket {
+/** Push types a listener can subscribe to by name: those of the map that are not lifecycle events. */
+export type PushType<Pushes extends PushMap> = Exclude<keyof Pushes & string, keyof LifecycleEvents>;
+
+/**
+ * A connection to a SessionSockets endpoint. The type arguments are optional: without them every
+ * type, data and reply is `any`; with them `request`, `send`, `on` and `once` accept only the
+ * declared types and infer data and replies.
+ * @typeParam Pushes - push types → their data (see {@link PushMap}).
+ * @typeParam Requests - sent types → `{ request; reply }` (see {@link RequestSpec}).
+ */
+export declare class SessionSocket<Pushes extends PushMap = AnyPushes, Requests extends RequestMap<Requests> = AnyRequests> {
   constructor(url: string | URL, options?: SessionSocketOptions);
   readonly url: string;
   readonly state: SessionSocketState;
@@ -152,14 +220,23 @@ export declare class SessionSocket {
 
   connect(): Promise<void>;
   close(code?: number, reason?: string): Promise<void>;
-  request<T = any>(type: string, data?: unknown, options?: RequestOptions): Promise<T>;
-  send(type: string, data?: unknown): void;
+  /** Without a `Requests` map: the reply typed by the call, as in `request<Reply>(type, data)`. */
+  request<Reply = any>(type: LooseType<Requests>, data?: unknown, options?: RequestOptions): Promise<Reply>;
+  /** Sends `{type, id, data}` and resolves with the `data` of the reply carrying the same id. */
+  request<K extends keyof Requests & string>(
+    type: K,
+    ...args: RequestArgs<Requests[K]['request']>
+  ): Promise<Requests[K]['reply']>;
+  /** Fire-and-forget: sends `{type, data}` without an id. */
+  send<K extends keyof Requests & string>(type: K, ...args: SendArgs<Requests[K]['request']>): void;
   setSessionId(sessionId: SessionIdProvider | undefined): void;
 
-  on<K extends keyof LifecycleEvents>(name: K, listener: LifecycleEvents[K]): () => void;
-  on<T = any>(pushType: string, listener: (data: T, envelope: Envelope) => void): () => void;
-  once<K extends keyof LifecycleEvents>(name: K, listener: LifecycleEvents[K]): () => void;
-  once<T = any>(pushType: string, listener: (data: T, envelope: Envelope) => void): () => void;
+  on<K extends keyof LifecycleEvents>(name: K, listener: LifecycleEvents<Pushes>[K]): () => void;
+  on<Data = any>(pushType: LooseType<Pushes>, listener: (data: Data, envelope: PushEnvelopeOf<string, Data>) => void): () => void;
+  on<K extends PushType<Pushes>>(pushType: K, listener: (data: Pushes[K], envelope: PushEnvelopeOf<K, Pushes[K]>) => void): () => void;
+  once<K extends keyof LifecycleEvents>(name: K, listener: LifecycleEvents<Pushes>[K]): () => void;
+  once<Data = any>(pushType: LooseType<Pushes>, listener: (data: Data, envelope: PushEnvelopeOf<string, Data>) => void): () => void;
+  once<K extends PushType<Pushes>>(pushType: K, listener: (data: Pushes[K], envelope: PushEnvelopeOf<K, Pushes[K]>) => void): () => void;
   off(name: string, listener: (...args: any[]) => void): void;
 }
 

@@ -1,4 +1,4 @@
-// SessionSockets JavaScript client — wire protocol version 1 (see PROTOCOL.md).
+// SessionSockets JavaScript client — wire protocol version 1 (see docs/protocol.md).
 // A dependency-free ES module for browsers and for Node (with an injected WebSocket, e.g. `ws`).
 // Types: session-socket.d.ts beside this file.
 
@@ -48,7 +48,7 @@ const SOCKET_OPEN = 1;
 const INTERNAL_CLOSE_CODE = 4000; // what this client sends when it abandons a dead connection
 
 /**
- * Error raised by the client. `code` is either a server error code from PROTOCOL.md §4
+ * Error raised by the client. `code` is either a server error code from docs/protocol.md (Errors)
  * (`unknown_type`, `unauthorized`, `invalid_data`, …) or one of the client's own:
  * `timeout`, `queue_full`, `connection_closed`, `closed`, `session_ended`, `aborted`,
  * `session_provider_failed`, `invalid_reply`.

@@ -2,38 +2,12 @@
 // against the sample on 127.0.0.1.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { SampleServer } from '../support/sample-server.mjs';
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CI = process.env.CI === 'true';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && CI) {
-  throw new Error(`${CHROMIUM} is missing; run-tests.sh installs it (apt-get install chromium).`);
-}
-const skip = haveChromium ? false : `${CHROMIUM} is missing (set CI=true to make this a failure)`;
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-  // nothing but the test server: any host name other than 127.0.0.1 fails to resolve
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
+import { launchChromium, skip } from '../support/chromium.mjs';
 
 let server;
+let chromium;
 let browser;
-let tempDir;
 const contexts = [];
 const pageErrors = [];
 const dialogs = [];
@@ -41,16 +15,8 @@ const dialogs = [];
 before(async () => {
   if (skip) return;
   server = await SampleServer.start();
-  tempDir = mkdtempSync(path.join(os.tmpdir(), 'sessionsockets-chromium-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    timeout: 60_000,
-    downloadsPath: tempDir,
-    tracesDir: tempDir,
-    env: { ...process.env, HOME: tempDir, XDG_CONFIG_HOME: tempDir, XDG_CACHE_HOME: tempDir },
-  });
+  chromium = await launchChromium();
+  browser = chromium.browser;
 });
 
 afterEach(async () => {
@@ -58,9 +24,8 @@ afterEach(async () => {
 });
 
 after(async () => {
-  await browser?.close().catch(() => {});
+  await chromium?.close();
   await server?.stop();
-  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
 });
 
 async function newContext() {
