@@ -49,7 +49,7 @@ internal sealed class HostileHost : IAsyncDisposable
 
     public ISessionRepository Sessions => _app.Services.GetRequiredService<ISessionRepository>();
 
-    internal SocketHub Hub => _app.Services.GetRequiredService<SocketHub>();
+    internal ConnectionRegistry Registry => _app.Services.GetRequiredService<ConnectionRegistry>();
 
     internal SessionValidator Validator => _app.Services.GetRequiredService<SessionValidator>();
 
@@ -162,8 +162,8 @@ internal sealed class HostileHost : IAsyncDisposable
     /// <summary>Waits (bounded, polling the registry) until this node holds no connection, then checks every index is empty.</summary>
     public async Task AssertRegistryEmptyAsync(TimeSpan? within = null)
     {
-        await Eventually.ThatAsync(() => Hub.ConnectionCount == 0 && Hub.SessionIndexCount == 0 && Hub.UserIndexCount == 0, within ?? TimeSpan.FromSeconds(30),
-            () => $"registry: {Hub.ConnectionCount} connections, {Hub.SessionIndexCount} sessions, {Hub.UserIndexCount} users");
+        await Eventually.ThatAsync(() => Registry.ConnectionCount == 0 && Registry.SessionIndexCount == 0 && Registry.UserIndexCount == 0, within ?? TimeSpan.FromSeconds(30),
+            () => $"registry: {Registry.ConnectionCount} connections, {Registry.SessionIndexCount} sessions, {Registry.UserIndexCount} users");
     }
 
     public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
