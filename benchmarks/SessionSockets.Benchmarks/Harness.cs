@@ -73,9 +73,9 @@ internal sealed class BenchHost : IAsyncDisposable
         var server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         var client = WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         var connection = new SocketConnection(Endpoint, server);
-        Endpoint.Hub.Add(connection);
+        Endpoint.Registry.Add(connection);
         var run = connection.RunAsync(session);
-        return new InMemoryConnection(client, run, () => Endpoint.Hub.Remove(connection));
+        return new InMemoryConnection(client, run, () => Endpoint.Registry.Remove(connection));
     }
 
     public async ValueTask DisposeAsync()

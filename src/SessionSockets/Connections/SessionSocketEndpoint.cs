@@ -16,6 +16,7 @@ internal sealed class SessionSocketEndpoint
     {
         Services = services;
         Options = options;
+        Registry = services.GetRequiredService<ConnectionRegistry>();
         Hub = services.GetRequiredService<SocketHub>();
         Dispatcher = services.GetRequiredService<MessageDispatcher>();
         Validator = services.GetRequiredService<SessionValidator>();
@@ -31,6 +32,8 @@ internal sealed class SessionSocketEndpoint
     public IServiceProvider Services { get; }
 
     public SessionSocketOptions Options { get; }
+
+    public ConnectionRegistry Registry { get; }
 
     public SocketHub Hub { get; }
 

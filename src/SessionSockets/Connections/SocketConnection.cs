@@ -436,7 +436,7 @@ internal sealed class SocketConnection
     public void Bind(SessionInfo session)
     {
         var previous = Interlocked.Exchange(ref _session, session);
-        Endpoint.Hub.SessionChanged(this, previous, session);
+        Endpoint.Registry.SessionChanged(this, previous, session);
         _lastRenewalAttempt = session.LastSeenAt;
         lock (_timerLock)
         {
@@ -464,7 +464,7 @@ internal sealed class SocketConnection
             return;
         }
 
-        Endpoint.Hub.SessionChanged(this, previous, null);
+        Endpoint.Registry.SessionChanged(this, previous, null);
         lock (_timerLock)
         {
             _expiryTimer?.Dispose();
@@ -1002,7 +1002,7 @@ internal sealed class SocketConnection
         var session = Interlocked.Exchange(ref _session, null);
         if (session is not null)
         {
-            Endpoint.Hub.SessionChanged(this, session, null);
+            Endpoint.Registry.SessionChanged(this, session, null);
         }
 
         _closing.Dispose();

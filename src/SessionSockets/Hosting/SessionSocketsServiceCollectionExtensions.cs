@@ -50,6 +50,9 @@ public static class SessionSocketsServiceCollectionExtensions
             services.TryAddSingleton<SessionSocketsMetrics>();
             services.TryAddSingleton<ISessionBackplane, InProcessBackplane>();
             services.TryAddSingleton<SessionValidator>();
+            services.TryAddSingleton<ConnectionRegistry>();
+            services.TryAddSingleton<BackplaneReceiver>();
+            services.TryAddSingleton<ConnectionDrain>();
             services.TryAddSingleton<SocketHub>();
             services.TryAddSingleton<ISocketHub>(static sp => sp.GetRequiredService<SocketHub>());
             services.TryAddSingleton<MessageDispatcher>();

@@ -14,7 +14,8 @@ namespace SessionSockets.Runtime;
 /// expired rows, and trims the validation cache. Runs on <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class SessionMaintenanceService(
-    SocketHub hub,
+    ConnectionRegistry registry,
+    BackplaneReceiver receiver,
     SessionValidator validator,
     ISessionRepository sessions,
     IOptions<SessionSocketOptions> options,
@@ -116,7 +117,7 @@ internal sealed class SessionMaintenanceService(
 
     private async Task RevalidateAsync(CancellationToken cancellationToken)
     {
-        var held = hub.HeldSessionIds();
+        var held = registry.HeldSessionIds();
         var missing = 0;
         foreach (var batch in held.Chunk(BatchSize))
         {
@@ -127,14 +128,12 @@ internal sealed class SessionMaintenanceService(
                 if (!byId.TryGetValue(id, out var session))
                 {
                     missing++;
-                    await hub.ReceiveAsync(new BackplaneMessage(BackplaneMessageKind.SessionRevoked, id), cancellationToken).ConfigureAwait(false);
+                    receiver.Apply(new BackplaneMessage(BackplaneMessageKind.SessionRevoked, id));
                 }
                 else
                 {
                     // Shortened or extended directly in the database: the stored expiry is what counts.
-                    await hub.ReceiveAsync(
-                        new BackplaneMessage(BackplaneMessageKind.SessionRenewed, id) { ExpiresAt = session.ExpiresAt, RenewedAt = session.LastSeenAt },
-                        cancellationToken).ConfigureAwait(false);
+                    receiver.Apply(new BackplaneMessage(BackplaneMessageKind.SessionRenewed, id) { ExpiresAt = session.ExpiresAt, RenewedAt = session.LastSeenAt });
                 }
             }
         }

@@ -42,14 +42,14 @@ internal sealed class SessionSocketMiddleware
             return;
         }
 
-        var hub = _endpoint.Hub;
-        if (hub.IsShuttingDown)
+        var registry = _endpoint.Registry;
+        if (registry.IsShuttingDown)
         {
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "shutting_down", "The server is shutting down.").ConfigureAwait(false);
             return;
         }
 
-        if (!hub.TryReserve(options.MaxConnections))
+        if (!registry.TryReserve(options.MaxConnections))
         {
             await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "connection_limit", "Too many connections.").ConfigureAwait(false);
             return;
@@ -94,7 +94,7 @@ internal sealed class SessionSocketMiddleware
 
             _endpoint.Metrics.HandshakeAccepted();
             var connection = new SocketConnection(_endpoint, socket);
-            hub.Add(connection);
+            registry.Add(connection);
             Log.ConnectionOpened(_endpoint.Logger, connection.Id, session is null ? null : SessionTokens.LogPrefix(session.Id));
             try
             {
@@ -107,13 +107,13 @@ internal sealed class SessionSocketMiddleware
             }
             finally
             {
-                hub.Remove(connection);
+                registry.Remove(connection);
                 Log.ConnectionClosed(_endpoint.Logger, connection.Id, connection.CloseCode, null);
             }
         }
         finally
         {
-            hub.Release();
+            registry.Release();
         }
     }
 

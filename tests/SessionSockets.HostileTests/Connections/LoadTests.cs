@@ -72,10 +72,10 @@ public class LoadTests
             "--sources", "50")) // client ports spread over 127.0.0.1-50: round 2 does not meet round 1's TIME_WAITs
         {
             await Eventually.ThatAsync(
-                () => host.Hub.ConnectionCount == connections || tool.RunDone.IsCompleted || tool.HasExited,
+                () => host.Registry.ConnectionCount == connections || tool.RunDone.IsCompleted || tool.HasExited,
                 TimeSpan.FromSeconds(60 + (connections / 50)),
-                () => $"{host.Hub.ConnectionCount} of {connections} connected\n{tool.Tail(10)}");
-            Assert.That(host.Hub.ConnectionCount, Is.EqualTo(connections), "every connection open on the server:\n" + tool.Tail(10));
+                () => $"{host.Registry.ConnectionCount} of {connections} connected\n{tool.Tail(10)}");
+            Assert.That(host.Registry.ConnectionCount, Is.EqualTo(connections), "every connection open on the server:\n" + tool.Tail(10));
 
             // No connection may drop during the run. Sampled until the tool reports that every loop has ended; it then
             // holds every connection open (it closes none before the signal), so the last sample covers the whole run.
@@ -83,12 +83,12 @@ public class LoadTests
             var running = Stopwatch.StartNew();
             while (!tool.RunDone.IsCompleted && !tool.HasExited && running.Elapsed < TimeSpan.FromSeconds(seconds + 120))
             {
-                lowest = Math.Min(lowest, host.Hub.ConnectionCount);
+                lowest = Math.Min(lowest, host.Registry.ConnectionCount);
                 await Task.WhenAny(tool.RunDone, Task.Delay(100));
             }
 
             Assert.That(tool.RunDone.IsCompleted, Is.True, "the load tool did not report the end of its run:\n" + tool.Tail(10));
-            lowest = Math.Min(lowest, host.Hub.ConnectionCount);
+            lowest = Math.Min(lowest, host.Registry.ConnectionCount);
             Assert.That(lowest, Is.EqualTo(connections), "no connection dropped during the run");
 
             await tool.SignalCloseAsync();
@@ -216,7 +216,7 @@ public class LoadTests
         }
 
         Assert.That((await reader.ReceiveAsync()).Str("id"), Is.EqualTo("pace-1"));
-        await Eventually.ThatAsync(() => host.Hub.ConnectionCount == 1, TimeSpan.FromSeconds(60), () => $"{host.Hub.ConnectionCount} open");
+        await Eventually.ThatAsync(() => host.Registry.ConnectionCount == 1, TimeSpan.FromSeconds(60), () => $"{host.Registry.ConnectionCount} open");
         await sampling.CancelAsync();
         await sampler;
         foreach (var raw in nonReaders)
@@ -246,7 +246,7 @@ public class LoadTests
         var clients = new TestClient[connections];
         await Parallel.ForAsync(0, connections, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
             clients[i] = await host.ConnectAsync(bearer: token, cancellationToken: ct));
-        Assert.That(host.Hub.ConnectionCount, Is.EqualTo(connections));
+        Assert.That(host.Registry.ConnectionCount, Is.EqualTo(connections));
 
         // Every client reads everything until its close frame, in the background.
         var received = clients.Select(c => c.ReceiveUntilCloseAsync(TimeSpan.FromSeconds(120))).ToArray();

@@ -421,18 +421,18 @@ public sealed class LifecycleTests
             await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
         }
 
-        var hub = host.Services.GetRequiredService<SocketHub>();
+        var registry = host.Services.GetRequiredService<ConnectionRegistry>();
         var deadline = Stopwatch.StartNew();
-        while (hub.ConnectionCount > 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
+        while (registry.ConnectionCount > 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
         {
             await Task.Delay(20);
         }
 
         Assert.Multiple(() =>
         {
-            Assert.That(hub.ConnectionCount, Is.Zero);
-            Assert.That(hub.SessionIndexCount, Is.Zero);
-            Assert.That(hub.UserIndexCount, Is.Zero);
+            Assert.That(registry.ConnectionCount, Is.Zero);
+            Assert.That(registry.SessionIndexCount, Is.Zero);
+            Assert.That(registry.UserIndexCount, Is.Zero);
         });
     }
 }
