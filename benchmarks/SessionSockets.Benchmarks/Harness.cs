@@ -76,7 +76,11 @@ internal sealed class BenchHost : IAsyncDisposable
         var connection = new SocketConnection(Endpoint, server);
         Endpoint.Hub.Add(connection);
         var run = connection.RunAsync(session);
-        return new InMemoryConnection(client, run, () => Endpoint.Hub.Remove(connection));
+        return new InMemoryConnection(client, run, () =>
+        {
+            Endpoint.Hub.Remove(connection);
+            connection.Dispose();
+        });
     }
 
     public async ValueTask DisposeAsync()

@@ -26,6 +26,7 @@ internal sealed class SessionSocketEndpoint
         Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(Log.CategoryName);
         JsonOptions = services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         ScopeFactory = services.GetRequiredService<IServiceScopeFactory>();
+        Renewal = new SessionRenewal(Sessions, Validator, options, Logger);
         CloseTimeout = options.ShutdownTimeout > TimeSpan.Zero ? options.ShutdownTimeout : TimeSpan.FromSeconds(1);
     }
 
@@ -40,6 +41,9 @@ internal sealed class SessionSocketEndpoint
     public SessionValidator Validator { get; }
 
     public ISessionRepository Sessions { get; }
+
+    /// <summary>The sliding-expiration rule and renewal for this endpoint's connections.</summary>
+    public SessionRenewal Renewal { get; }
 
     public SessionSocketsMetrics Metrics { get; }
 
