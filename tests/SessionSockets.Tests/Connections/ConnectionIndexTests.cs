@@ -1,6 +1,6 @@
 using SessionSockets.Connections;
 
-namespace SessionSockets.Tests;
+namespace SessionSockets.Tests.Connections;
 
 public sealed class ConnectionIndexTests
 {
