@@ -75,7 +75,11 @@ internal sealed class BenchHost : IAsyncDisposable
         var connection = new SocketConnection(Endpoint, server);
         Endpoint.Registry.Add(connection);
         var run = connection.RunAsync(session);
-        return new InMemoryConnection(client, run, () => Endpoint.Registry.Remove(connection));
+        return new InMemoryConnection(client, run, () =>
+        {
+            Endpoint.Registry.Remove(connection);
+            connection.Dispose();
+        });
     }
 
     public async ValueTask DisposeAsync()

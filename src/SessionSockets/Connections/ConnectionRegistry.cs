@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using SessionSockets.Diagnostics;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.Connections;
 

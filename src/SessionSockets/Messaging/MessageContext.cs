@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Connections;
 using SessionSockets.Messaging;
 using SessionSockets.Protocol;
 
@@ -12,15 +11,17 @@ namespace SessionSockets;
 /// </summary>
 public sealed class MessageContext
 {
-    private readonly SocketConnection _connection;
+    private readonly IMessageConnection _connection;
+    private readonly MessagingServices _endpoint;
     private string? _bindError;
     private int _replied;
     private bool _abandoned;
     private AsyncServiceScope? _scope;
 
-    internal MessageContext(SocketConnection connection)
+    internal MessageContext(IMessageConnection connection)
     {
         _connection = connection;
+        _endpoint = connection.Endpoint;
         Type = string.Empty;
     }
 
@@ -43,12 +44,12 @@ public sealed class MessageContext
     public bool IsAuthenticated => _connection.Session is not null;
 
     /// <summary>Gets the services of a dependency-injection scope created for this message (on first use) and disposed after it.</summary>
-    public IServiceProvider Services => (_scope ??= _connection.Endpoint.ScopeFactory.CreateAsyncScope()).ServiceProvider;
+    public IServiceProvider Services => (_scope ??= _endpoint.ScopeFactory.CreateAsyncScope()).ServiceProvider;
 
     /// <summary>Gets a value indicating whether a reply (or error reply) was sent for this message.</summary>
     public bool HasReplied => Volatile.Read(ref _replied) != 0;
 
-    internal SocketConnection Connection => _connection;
+    internal IMessageConnection Connection => _connection;
 
     /// <summary>Queues the reply to this message: the request's <c>type</c> and <c>id</c> with <paramref name="data"/>.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
@@ -59,7 +60,7 @@ public sealed class MessageContext
     public ValueTask ReplyAsync<T>(T data, CancellationToken cancellationToken = default)
     {
         // Serialise before marking the reply sent: if serialisation throws, the dispatcher still answers handler_error.
-        var frame = EnvelopeWriter.Write(Type, Id, data, _connection.Endpoint.JsonOptions);
+        var frame = EnvelopeWriter.Write(Type, Id, data, _endpoint.JsonOptions);
         MarkReplied();
         _connection.Reply(frame);
         return ValueTask.CompletedTask;
@@ -112,7 +113,7 @@ public sealed class MessageContext
     public ValueTask SendAsync<T>(string type, T data, CancellationToken cancellationToken = default)
     {
         MessageTypes.ThrowIfInvalid(type);
-        return _connection.EnqueueFromHandlerAsync(EnvelopeWriter.Write(type, null, data, _connection.Endpoint.JsonOptions), cancellationToken);
+        return _connection.EnqueueFromHandlerAsync(EnvelopeWriter.Write(type, null, data, _endpoint.JsonOptions), cancellationToken);
     }
 
     /// <summary>Deserialises <see cref="Data"/> as <typeparamref name="T"/> and validates it with DataAnnotations.</summary>
@@ -199,7 +200,7 @@ public sealed class MessageContext
 
         try
         {
-            var result = JsonSerializer.Deserialize<T>(Data.Span, _connection.Endpoint.JsonOptions);
+            var result = JsonSerializer.Deserialize<T>(Data.Span, _endpoint.JsonOptions);
             if (result is null)
             {
                 _bindError = "'data' is required.";

@@ -2,10 +2,8 @@ using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Connections;
 using SessionSockets.Diagnostics;
 using SessionSockets.Protocol;
-using SessionSockets.Sessions;
 
 namespace SessionSockets.Messaging;
 
@@ -50,9 +48,10 @@ internal sealed class MessageDispatcher
 
     public IEnumerable<string> Types => _routes.Keys;
 
-    public async ValueTask DispatchAsync(SocketConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public async ValueTask DispatchAsync(HandlerInvoker handlers, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
-        var endpoint = connection.Endpoint;
+        var connection = handlers.Connection;
+        var endpoint = handlers.Endpoint;
         var envelope = EnvelopeReader.Read(message.Span);
         if (envelope.Status != EnvelopeStatus.Ok)
         {
@@ -85,12 +84,12 @@ internal sealed class MessageDispatcher
         }
 
         var data = envelope.HasData ? message.Slice(envelope.DataStart, envelope.DataLength) : default;
-        var context = connection.Context;
+        var context = handlers.Context;
         context.Reset(route.Type, envelope.Id, data);
         using var activity = SessionSocketsMetrics.ActivitySource.StartActivity("SessionSockets.Message", ActivityKind.Server);
         activity?.SetTag("sessionsockets.message.type", route.Type);
         var started = endpoint.Time.GetTimestamp();
-        var handlerToken = connection.BeginHandler();
+        var handlerToken = handlers.Begin();
         var abandoned = false;
         try
         {
@@ -119,7 +118,7 @@ internal sealed class MessageDispatcher
                     }
 
                     var mayAnswer = context.Abandon();
-                    connection.AbandonHandler(running, route.Type);
+                    handlers.Abandon(running, route.Type);
                     if (timedOut && mayAnswer)
                     {
                         Reply(connection, envelope.Id, ErrorCodes.HandlerError, $"The handler for '{route.Type}' did not finish in time.");
@@ -155,7 +154,7 @@ internal sealed class MessageDispatcher
         }
         finally
         {
-            connection.EndHandler();
+            handlers.End();
             endpoint.Metrics.HandlerDuration(route.Type, endpoint.Time.GetElapsedTime(started));
             if (!abandoned)
             {
@@ -166,7 +165,10 @@ internal sealed class MessageDispatcher
         session = connection.Session;
         if (session is not null && connection.ShouldRenew(session, now))
         {
-            await RenewAsync(connection, session, now, cancellationToken).ConfigureAwait(false);
+            if (!await endpoint.Renewal.RenewAsync(session, now, cancellationToken).ConfigureAwait(false))
+            {
+                connection.EndSession("revoked", "session revoked");
+            }
         }
     }
 
@@ -208,31 +210,7 @@ internal sealed class MessageDispatcher
         return false;
     }
 
-    private static async ValueTask RenewAsync(SocketConnection connection, SessionInfo session, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var endpoint = connection.Endpoint;
-        var lifetime = session.ExpiresAt - session.LastSeenAt;
-        try
-        {
-            var renewed = await endpoint.Sessions.RenewAsync(session.Id, now + lifetime, cancellationToken).ConfigureAwait(false);
-            if (renewed is null)
-            {
-                // Gone from the store behind the library's back.
-                endpoint.Validator.Remove(session.Id);
-                connection.EndSession("revoked", "session revoked");
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            // The session stays valid until its current expiry; the next interval tries again.
-            Log.RenewalFailed(endpoint.Logger, SessionTokens.LogPrefix(session.Id), ex);
-        }
-    }
-
-    private static void Reply(SocketConnection connection, string? id, string code, string message) =>
+    private static void Reply(IMessageConnection connection, string? id, string code, string message) =>
         connection.Reply(EnvelopeWriter.WriteError(id, code, message));
 
     private sealed record Route(string Type, SessionRequirement Requirement, IMessageHandler? Instance, Type? HandlerType);

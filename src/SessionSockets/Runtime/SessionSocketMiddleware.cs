@@ -93,7 +93,7 @@ internal sealed class SessionSocketMiddleware
             }).ConfigureAwait(false);
 
             _endpoint.Metrics.HandshakeAccepted();
-            var connection = new SocketConnection(_endpoint, socket);
+            using var connection = new SocketConnection(_endpoint, socket);
             registry.Add(connection);
             Log.ConnectionOpened(_endpoint.Logger, connection.Id, session is null ? null : SessionTokens.LogPrefix(session.Id));
             try

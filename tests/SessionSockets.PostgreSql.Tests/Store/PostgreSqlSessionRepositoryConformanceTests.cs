@@ -1,8 +1,8 @@
 using Npgsql;
 using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Tests.Support;
 using SessionSockets.Sessions.Sql;
 using SessionSockets.TestSupport.Conformance;
-using SessionSockets.PostgreSql.Tests.Support;
 
 namespace SessionSockets.PostgreSql.Tests.Store;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Moq;
 using SessionSockets.Backplane;
 using SessionSockets.Connections;
+using SessionSockets.Protocol;
 using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.Connections;

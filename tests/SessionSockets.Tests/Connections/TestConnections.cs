@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Connections;
-using SessionSockets.Runtime;
 using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.Connections;

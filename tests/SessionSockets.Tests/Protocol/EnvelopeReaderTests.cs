@@ -2,7 +2,7 @@ using System.Text;
 using CsCheck;
 using SessionSockets.Protocol;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Protocol;
 
 public class EnvelopeReaderTests
 {

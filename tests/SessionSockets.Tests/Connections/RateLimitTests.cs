@@ -1,7 +1,8 @@
 using System.Net.WebSockets;
+using SessionSockets.Tests.Messaging;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Connections;
 
 /// <summary>The per-connection rate gate in front of the dispatcher, on the fake clock.</summary>
 public class RateLimitTests

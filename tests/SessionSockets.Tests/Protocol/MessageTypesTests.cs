@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SessionSockets.Tests.Messaging;
+namespace SessionSockets.Tests.Protocol;
 
 public class MessageTypesTests
 {

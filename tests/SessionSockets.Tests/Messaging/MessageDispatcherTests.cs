@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Messaging;
 
 /// <summary>Dispatcher, <see cref="MessageContext"/> and data binding, driven through the real middleware on a TestServer.</summary>
 public class MessageDispatcherTests

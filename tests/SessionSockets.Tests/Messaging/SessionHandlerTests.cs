@@ -3,7 +3,7 @@ using System.Text.Json;
 using SessionSockets.Messaging;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Messaging;
 
 /// <summary>The built-in <c>session</c> message (PROTOCOL.md section 5), through the real middleware on a TestServer.</summary>
 public class SessionHandlerTests

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Moq;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.DependencyInjection;
+namespace SessionSockets.Tests.Hosting;
 
 public class SessionSocketsHealthChecksBuilderExtensionsTests
 {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.Builder;
+namespace SessionSockets.Tests.Hosting;
 
 public class SessionSocketsApplicationBuilderExtensionsTests
 {

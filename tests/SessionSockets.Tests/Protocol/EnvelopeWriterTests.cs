@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using SessionSockets.Protocol;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Protocol;
 
 public class EnvelopeWriterTests
 {

@@ -4,7 +4,7 @@ using Moq;
 using SessionSockets.Sessions;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Sessions;
 
 public class SessionValidatorTests
 {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Protocol;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Messaging;
 
 /// <summary>
 /// Random envelopes (random <c>type</c>, <c>id</c> and <c>data</c> shapes, extra and duplicate properties) through the

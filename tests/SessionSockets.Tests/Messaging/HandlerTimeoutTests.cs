@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Tests.Support;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Messaging;
 
 /// <summary><see cref="SessionSocketOptions.HandlerTimeout"/> on the injected clock: nothing here waits for real time to pass.</summary>
 public class HandlerTimeoutTests

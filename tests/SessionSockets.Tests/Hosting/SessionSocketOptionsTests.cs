@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Moq;
 using SessionSockets.Hosting;
 
-namespace SessionSockets.Tests;
+namespace SessionSockets.Tests.Hosting;
 
 public class SessionSocketOptionsTests
 {

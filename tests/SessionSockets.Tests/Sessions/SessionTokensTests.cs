@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SessionSockets.Sessions;
 
-namespace SessionSockets.Tests.Internal;
+namespace SessionSockets.Tests.Sessions;
 
 public class SessionTokensTests
 {

@@ -7,7 +7,7 @@ using SessionSockets.Backplane;
 using SessionSockets.Hosting;
 using SessionSockets.Messaging;
 
-namespace SessionSockets.Tests.DependencyInjection;
+namespace SessionSockets.Tests.Hosting;
 
 public class SessionSocketsServiceCollectionExtensionsTests
 {
