@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using SessionSockets;
 using SessionSockets.PostgreSql;
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Backplane;
+using SessionSockets.PostgreSql.Store;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

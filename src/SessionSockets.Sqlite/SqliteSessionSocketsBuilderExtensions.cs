@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using SessionSockets;
 using SessionSockets.Sqlite;
-using SessionSockets.Sqlite.Internal;
+using SessionSockets.Sqlite.Store;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -2,7 +2,8 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SessionSockets.Backplane;
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Backplane;
+using SessionSockets.PostgreSql.Store;
 using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.PostgreSql.Tests;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Backplane;
 
 namespace SessionSockets.PostgreSql.Tests;
 

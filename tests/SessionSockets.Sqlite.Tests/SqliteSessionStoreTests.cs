@@ -240,7 +240,7 @@ public sealed class SqliteSessionStoreTests
     [Test]
     public void BusyTimeout_NotInConnectionString_IsApplied()
     {
-        var cs = Sqlite.Internal.SqliteSessionRepository.BuildConnectionString(new SqliteStoreOptions { ConnectionString = "Data Source=x.db", BusyTimeout = TimeSpan.FromSeconds(7) });
+        var cs = Sqlite.Store.SqliteSessionRepository.BuildConnectionString(new SqliteStoreOptions { ConnectionString = "Data Source=x.db", BusyTimeout = TimeSpan.FromSeconds(7) });
 
         Assert.That(new SqliteConnectionStringBuilder(cs).DefaultTimeout, Is.EqualTo(7));
     }

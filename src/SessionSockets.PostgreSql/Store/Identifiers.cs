@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace SessionSockets.PostgreSql.Internal;
+namespace SessionSockets.PostgreSql.Store;
 
 internal static partial class Identifiers
 {
