@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SessionSockets.Backplane;
 using SessionSockets.PostgreSql.Backplane;
@@ -82,13 +83,16 @@ public sealed class PostgreSqlStoreTests
     [TestCase("bad channel")]
     [TestCase("x;NOTIFY y")]
     [TestCase("")]
-    public void AddPostgreSqlBackplane_InvalidChannel_Throws(string channel)
+    public async Task AddPostgreSqlBackplane_InvalidChannel_FailsOnResolve(string channel)
     {
         var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSessionWebSockets().AddPostgreSqlStore("Host=localhost").AddPostgreSqlBackplane(o => o.Channel = channel);
+        await using var provider = services.BuildServiceProvider();
 
         Assert.That(
-            () => services.AddSessionWebSockets().AddPostgreSqlStore("Host=localhost").AddPostgreSqlBackplane(o => o.Channel = channel),
-            Throws.InstanceOf<ArgumentException>().With.Message.Contains("Channel"));
+            () => provider.GetRequiredService<ISessionBackplane>(),
+            Throws.InstanceOf<OptionsValidationException>().With.Message.Contains("SessionSockets:PostgreSql:Backplane:Channel"));
     }
 
     [Test]
@@ -103,11 +107,16 @@ public sealed class PostgreSqlStoreTests
     }
 
     [Test]
-    public void AddPostgreSqlStore_NoConnection_Throws()
+    public void AddPostgreSqlStore_NoConnection_FailsOnResolve()
     {
         var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSessionWebSockets().AddPostgreSqlStore(o => o.EnsureSchema = true);
+        using var provider = services.BuildServiceProvider();
 
-        Assert.That(() => services.AddSessionWebSockets().AddPostgreSqlStore(o => o.EnsureSchema = true), Throws.InstanceOf<ArgumentException>());
+        Assert.That(
+            () => provider.GetRequiredService<ISessionRepository>(),
+            Throws.InstanceOf<OptionsValidationException>().With.Message.Contains("SessionSockets:PostgreSql:ConnectionString"));
     }
 
     [Test]
