@@ -80,7 +80,8 @@ public static partial class ChatApp
         return endpoints;
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,32}$")]
+    // \z, not $: $ also matches before a final newline, which would let "alice\n" log in as a name no one can type.
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,32}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex UserNamePattern();
 
     private sealed record LoginRequest(string? User);

@@ -1,30 +1,71 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SessionSockets;
 using SessionSockets.PostgreSql;
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Backplane;
+using SessionSockets.PostgreSql.Store;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds the PostgreSQL session store and the PostgreSQL backplane to SessionSockets.</summary>
 public static class PostgreSqlSessionSocketsBuilderExtensions
 {
-    /// <summary>Keeps sessions in PostgreSQL. The table must exist, unless <see cref="PostgreSqlStoreOptions.EnsureSchema"/> is set through the options overload.</summary>
+    /// <summary>
+    /// Keeps sessions in PostgreSQL, configured by the <c>SessionSockets:PostgreSql</c> configuration section
+    /// (<c>SessionSockets:PostgreSql:ConnectionString</c> is required), validated at start.
+    /// </summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddPostgreSqlStore(this ISessionSocketsBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (!services.Any(static d => d.ServiceType == typeof(PostgreSqlSessionRepository)))
+        {
+            services.AddOptions<PostgreSqlStoreOptions>()
+                .Configure<IServiceProvider>(static (options, sp) => Bind(options, sp, PostgreSqlStoreOptions.SectionName))
+                .ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlStoreOptions>, PostgreSqlStoreOptionsValidator>());
+            services.AddSingleton(static sp => sp.GetRequiredService<IOptions<PostgreSqlStoreOptions>>().Value switch
+            {
+                { DataSource: { } given } => new PostgreSqlConnection(given, null, owned: false),
+                var options => new PostgreSqlConnection(NpgsqlDataSource.Create(options.ConnectionString!), options.ConnectionString, owned: true),
+            });
+            services.AddSingleton(static sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<PostgreSqlStoreOptions>>().Value;
+                return new PostgreSqlSessionRepository(
+                    sp.GetRequiredService<PostgreSqlConnection>().DataSource, options.Table, options.EnsureSchema, sp.GetService<TimeProvider>() ?? TimeProvider.System);
+            });
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlStoreInitializer>());
+        }
+
+        return builder.AddSessionStore(static sp => sp.GetRequiredService<PostgreSqlSessionRepository>());
+    }
+
+    /// <summary>Keeps sessions in PostgreSQL. The table must exist, unless <see cref="PostgreSqlStoreOptions.EnsureSchema"/> is set (in configuration or code).</summary>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <param name="connectionString">An Npgsql connection string.</param>
     /// <returns>The builder, for chaining.</returns>
-    /// <exception cref="ArgumentException"><paramref name="connectionString"/> is empty or malformed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="connectionString"/> is empty.</exception>
+    /// <remarks>The connection string replaces the configured one; the rest of the <c>SessionSockets:PostgreSql</c> section still applies.</remarks>
     public static ISessionSocketsBuilder AddPostgreSqlStore(this ISessionSocketsBuilder builder, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return builder.AddPostgreSqlStore(o => o.ConnectionString = connectionString);
+        return builder.AddPostgreSqlStore(o =>
+        {
+            o.ConnectionString = connectionString;
+            o.DataSource = null;
+        });
     }
 
     /// <summary>Keeps sessions in PostgreSQL through a data source the application owns (it is not disposed by SessionSockets).</summary>
     /// <param name="builder">The SessionSockets builder.</param>
-    /// <param name="dataSource">The data source.</param>
+    /// <param name="dataSource">The data source; used instead of any configured connection string.</param>
     /// <returns>The builder, for chaining.</returns>
     public static ISessionSocketsBuilder AddPostgreSqlStore(this ISessionSocketsBuilder builder, NpgsqlDataSource dataSource)
     {
@@ -32,80 +73,83 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
         return builder.AddPostgreSqlStore(o => o.DataSource = dataSource);
     }
 
-    /// <summary>Keeps sessions in PostgreSQL, configured by <paramref name="configure"/>.</summary>
+    /// <summary>
+    /// Keeps sessions in PostgreSQL: options bound from the <c>SessionSockets:PostgreSql</c> configuration section,
+    /// then changed by <paramref name="configure"/>, validated at start.
+    /// </summary>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <param name="configure">Sets the connection, table names and schema creation.</param>
     /// <returns>The builder, for chaining.</returns>
-    /// <exception cref="ArgumentException">Neither a connection string nor a data source is set, or the connection string is malformed.</exception>
-    /// <remarks>A later call replaces an earlier one. Table names are checked when the store is created, at start.</remarks>
+    /// <remarks>
+    /// A later call runs after an earlier one, so its settings win. No connection string or data source, a malformed
+    /// connection string or a bad table, column or schema name stops the application at start with an
+    /// <see cref="OptionsValidationException"/> naming the configuration key.
+    /// </remarks>
     public static ISessionSocketsBuilder AddPostgreSqlStore(this ISessionSocketsBuilder builder, Action<PostgreSqlStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        var options = new PostgreSqlStoreOptions();
-        configure(options);
-        if (options.DataSource is null)
-        {
-            if (string.IsNullOrWhiteSpace(options.ConnectionString))
-            {
-                throw new ArgumentException("The PostgreSQL store needs a connection string or a data source.", nameof(configure));
-            }
-
-            _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
-        }
-
-        var services = builder.Services;
-        services.RemoveAll<PostgreSqlConnection>();
-        services.RemoveAll<PostgreSqlSessionRepository>();
-        services.AddSingleton(_ => options.DataSource is { } owned
-            ? new PostgreSqlConnection(owned, null, owned: false)
-            : new PostgreSqlConnection(NpgsqlDataSource.Create(options.ConnectionString!), options.ConnectionString, owned: true));
-        services.AddSingleton(sp => new PostgreSqlSessionRepository(
-            sp.GetRequiredService<PostgreSqlConnection>().DataSource, options.Table, options.EnsureSchema, sp.GetService<TimeProvider>() ?? TimeProvider.System));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlStoreInitializer>());
-        return builder.AddSessionStore(static sp => sp.GetRequiredService<PostgreSqlSessionRepository>());
+        builder.AddPostgreSqlStore();
+        builder.Services.Configure(configure);
+        return builder;
     }
 
     /// <summary>
     /// Carries revocations, renewals and broadcasts between the nodes of the application over PostgreSQL <c>LISTEN/NOTIFY</c>,
-    /// on the connection of <c>AddPostgreSqlStore</c>.
+    /// configured by the <c>SessionSockets:PostgreSql:Backplane</c> configuration section (every key has a default), on the
+    /// connection of <c>AddPostgreSqlStore</c> unless that section sets its own <c>ConnectionString</c>.
     /// </summary>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISessionSocketsBuilder AddPostgreSqlBackplane(this ISessionSocketsBuilder builder) => builder.AddPostgreSqlBackplane(static _ => { });
+    public static ISessionSocketsBuilder AddPostgreSqlBackplane(this ISessionSocketsBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (!services.Any(static d => d.ServiceType == typeof(PostgreSqlBackplane)))
+        {
+            services.AddOptions<PostgreSqlBackplaneOptions>()
+                .Configure<IServiceProvider>(static (options, sp) => Bind(options, sp, PostgreSqlBackplaneOptions.SectionName))
+                .ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlBackplaneOptions>, PostgreSqlBackplaneOptionsValidator>());
+            services.AddSingleton(static sp =>
+            {
+                // Options first: an invalid set fails before the store's connection is created.
+                var options = sp.GetRequiredService<IOptions<PostgreSqlBackplaneOptions>>().Value;
+                return new PostgreSqlBackplane(
+                    sp.GetService<PostgreSqlConnection>(),
+                    options,
+                    sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                    sp.GetRequiredService<ILogger<PostgreSqlBackplane>>());
+            });
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlBackplane>(static sp => sp.GetRequiredService<PostgreSqlBackplane>()));
+        }
 
-    /// <summary>Carries revocations, renewals and broadcasts between nodes over PostgreSQL <c>LISTEN/NOTIFY</c>, configured by <paramref name="configure"/>.</summary>
+        return builder.AddSessionBackplane<PostgreSqlBackplane>();
+    }
+
+    /// <summary>
+    /// Carries revocations, renewals and broadcasts between nodes over PostgreSQL <c>LISTEN/NOTIFY</c>: options bound from
+    /// the <c>SessionSockets:PostgreSql:Backplane</c> configuration section, then changed by <paramref name="configure"/>,
+    /// validated at start.
+    /// </summary>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <param name="configure">Sets the channel, the large-payload table and reconnection delays.</param>
     /// <returns>The builder, for chaining.</returns>
-    /// <exception cref="ArgumentException">A name is not a plain identifier, or a delay is not positive.</exception>
-    /// <remarks>Without <see cref="PostgreSqlBackplaneOptions.ConnectionString"/>, <c>AddPostgreSqlStore</c> must be called too.</remarks>
+    /// <remarks>
+    /// Without <see cref="PostgreSqlBackplaneOptions.ConnectionString"/>, <c>AddPostgreSqlStore</c> must be called too.
+    /// A name that is not a plain identifier or a delay that is not positive stops the application at start with an
+    /// <see cref="OptionsValidationException"/> naming the configuration key.
+    /// </remarks>
     public static ISessionSocketsBuilder AddPostgreSqlBackplane(this ISessionSocketsBuilder builder, Action<PostgreSqlBackplaneOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        var options = new PostgreSqlBackplaneOptions();
-        configure(options);
-        Identifiers.ThrowIfInvalid(options.Channel, nameof(options.Channel));
-        Identifiers.ThrowIfInvalid(options.PayloadTableName, nameof(options.PayloadTableName));
-        if (options.SchemaName is not null)
-        {
-            Identifiers.ThrowIfInvalid(options.SchemaName, nameof(options.SchemaName));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ReconnectDelay, TimeSpan.Zero, nameof(options.ReconnectDelay));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxReconnectDelay, options.ReconnectDelay, nameof(options.MaxReconnectDelay));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.KeepAliveInterval, TimeSpan.Zero, nameof(options.KeepAliveInterval));
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.LargePayloadRetention, TimeSpan.Zero, nameof(options.LargePayloadRetention));
-
-        var services = builder.Services;
-        services.RemoveAll<PostgreSqlBackplane>();
-        services.AddSingleton(sp => new PostgreSqlBackplane(
-            sp.GetService<PostgreSqlConnection>(),
-            options,
-            sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetRequiredService<ILogger<PostgreSqlBackplane>>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlBackplane>(static sp => sp.GetRequiredService<PostgreSqlBackplane>()));
-        return builder.AddSessionBackplane<PostgreSqlBackplane>();
+        builder.AddPostgreSqlBackplane();
+        builder.Services.Configure(configure);
+        return builder;
     }
+
+    // A container without IConfiguration (a bare ServiceCollection) has nothing to bind, and still works from code.
+    private static void Bind(object options, IServiceProvider services, string section) =>
+        services.GetService<IConfiguration>()?.GetSection(section).Bind(options);
 }

@@ -1,12 +1,20 @@
+using System.ComponentModel.DataAnnotations;
 using SessionSockets.Sessions.Sql;
 
 namespace SessionSockets.Sqlite;
 
-/// <summary>Options of the SQLite session store.</summary>
+/// <summary>
+/// Options of the SQLite session store. Bound from the <c>SessionSockets:Sqlite</c> configuration section, then
+/// changed by the code given to <c>AddSqliteStore</c>, and validated when the application starts.
+/// </summary>
 public sealed class SqliteStoreOptions
 {
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "SessionSockets:Sqlite";
+
     /// <summary>Gets or sets the Microsoft.Data.Sqlite connection string, such as <c>Data Source=sessions.db</c>.</summary>
     /// <value>Default <see langword="null"/>: required. A relative path resolves against the process's working directory.</value>
+    [Required(ErrorMessage = SectionName + ":ConnectionString is required, such as \"Data Source=sessions.db\".")]
     public string? ConnectionString { get; set; }
 
     /// <summary>Gets or sets a value indicating whether the table and its indexes are created, if missing, at start.</summary>
@@ -14,9 +22,12 @@ public sealed class SqliteStoreOptions
     public bool EnsureSchema { get; set; } = true;
 
     /// <summary>Gets or sets how long a command waits for a database locked by another connection or process before it fails.</summary>
-    /// <value>Default 30 seconds; used unless the connection string sets <c>Default Timeout</c>.</value>
+    /// <value>Default 30 seconds, between 1 millisecond and 1 day (rounded up to whole seconds); used unless the connection string sets <c>Default Timeout</c>.</value>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets the table and column names. SQLite has no schemas: leave <see cref="SessionTableOptions.SchemaName"/> null.</summary>
+    /// <summary>
+    /// Gets the table and column names (configuration keys <c>SessionSockets:Sqlite:Table:TableName</c>, <c>…:Table:IdColumn</c>, …).
+    /// SQLite has no schemas: leave <see cref="SessionTableOptions.SchemaName"/> null.
+    /// </summary>
     public SessionTableOptions Table { get; } = new();
 }

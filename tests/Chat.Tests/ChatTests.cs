@@ -131,6 +131,7 @@ public class ChatTests
 
     [TestCase("""{"user":""}""")]
     [TestCase("""{"user":"has space"}""")]
+    [TestCase("""{"user":"alice\n"}""")]
     [TestCase("not json")]
     public async Task Login_BadUser_IsBadRequestAndCreatesNoSession(string body)
     {

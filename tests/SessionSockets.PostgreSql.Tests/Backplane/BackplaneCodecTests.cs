@@ -1,6 +1,6 @@
 using System.Text;
 using SessionSockets.Backplane;
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Backplane;
 
 namespace SessionSockets.PostgreSql.Tests.Backplane;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using SessionSockets.Backplane;
 
 namespace SessionSockets.PostgreSql.Tests.Backplane;
@@ -10,13 +11,16 @@ public sealed class PostgreSqlBackplaneTests
     [TestCase("bad channel")]
     [TestCase("x;NOTIFY y")]
     [TestCase("")]
-    public void AddPostgreSqlBackplane_InvalidChannel_Throws(string channel)
+    public async Task AddPostgreSqlBackplane_InvalidChannel_FailsOnResolve(string channel)
     {
         var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSessionWebSockets().AddPostgreSqlStore("Host=localhost").AddPostgreSqlBackplane(o => o.Channel = channel);
+        await using var provider = services.BuildServiceProvider();
 
         Assert.That(
-            () => services.AddSessionWebSockets().AddPostgreSqlStore("Host=localhost").AddPostgreSqlBackplane(o => o.Channel = channel),
-            Throws.InstanceOf<ArgumentException>().With.Message.Contains("Channel"));
+            () => provider.GetRequiredService<ISessionBackplane>(),
+            Throws.InstanceOf<OptionsValidationException>().With.Message.Contains("SessionSockets:PostgreSql:Backplane:Channel"));
     }
 
     [Test]

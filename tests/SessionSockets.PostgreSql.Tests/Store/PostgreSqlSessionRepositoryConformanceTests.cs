@@ -1,5 +1,5 @@
 using Npgsql;
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Store;
 using SessionSockets.PostgreSql.Tests.Support;
 using SessionSockets.Sessions.Sql;
 using SessionSockets.TestSupport.Conformance;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Store;
 using SessionSockets.PostgreSql.Tests.Support;
 using SessionSockets.Sessions.Sql;
 
@@ -78,10 +79,15 @@ public sealed class PostgreSqlStoreTests
     }
 
     [Test]
-    public void AddPostgreSqlStore_NoConnection_Throws()
+    public void AddPostgreSqlStore_NoConnection_FailsOnResolve()
     {
         var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSessionWebSockets().AddPostgreSqlStore(o => o.EnsureSchema = true);
+        using var provider = services.BuildServiceProvider();
 
-        Assert.That(() => services.AddSessionWebSockets().AddPostgreSqlStore(o => o.EnsureSchema = true), Throws.InstanceOf<ArgumentException>());
+        Assert.That(
+            () => provider.GetRequiredService<ISessionRepository>(),
+            Throws.InstanceOf<OptionsValidationException>().With.Message.Contains("SessionSockets:PostgreSql:ConnectionString"));
     }
 }

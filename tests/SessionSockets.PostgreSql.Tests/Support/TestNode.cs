@@ -1,4 +1,4 @@
-using SessionSockets.PostgreSql.Internal;
+using SessionSockets.PostgreSql.Backplane;
 
 namespace SessionSockets.PostgreSql.Tests.Support;
 

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Sessions.Sql;
 using SessionSockets.Sqlite.Tests.Support;
@@ -194,7 +195,7 @@ public sealed class SqliteSessionStoreTests
         });
         using var host = builder.Build();
 
-        Assert.That(() => host.StartAsync(), Throws.InstanceOf<ArgumentException>().With.Message.Contains("TableName"));
+        Assert.That(() => host.StartAsync(), Throws.InstanceOf<OptionsValidationException>().With.Message.Contains("SessionSockets:Sqlite:Table:TableName"));
     }
 
     [Test]
@@ -215,11 +216,16 @@ public sealed class SqliteSessionStoreTests
     }
 
     [Test]
-    public void AddSqliteStore_OptionsWithoutConnectionString_Throws()
+    public async Task AddSqliteStore_OptionsWithoutConnectionString_FailsOnResolve()
     {
         var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSessionWebSockets().AddSqliteStore(o => o.EnsureSchema = true);
+        await using var provider = services.BuildServiceProvider();
 
-        Assert.That(() => services.AddSessionWebSockets().AddSqliteStore(o => o.EnsureSchema = true), Throws.InstanceOf<ArgumentException>());
+        Assert.That(
+            () => provider.GetRequiredService<ISessionRepository>(),
+            Throws.InstanceOf<OptionsValidationException>().With.Message.Contains("SessionSockets:Sqlite:ConnectionString"));
     }
 
     [Test]
@@ -241,7 +247,7 @@ public sealed class SqliteSessionStoreTests
     [Test]
     public void BusyTimeout_NotInConnectionString_IsApplied()
     {
-        var cs = Sqlite.Internal.SqliteSessionRepository.BuildConnectionString(new SqliteStoreOptions { ConnectionString = "Data Source=x.db", BusyTimeout = TimeSpan.FromSeconds(7) });
+        var cs = Sqlite.Store.SqliteSessionRepository.BuildConnectionString(new SqliteStoreOptions { ConnectionString = "Data Source=x.db", BusyTimeout = TimeSpan.FromSeconds(7) });
 
         Assert.That(new SqliteConnectionStringBuilder(cs).DefaultTimeout, Is.EqualTo(7));
     }

@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using SessionSockets.Sessions.Sql;
 using SessionSockets.Sqlite;
-using SessionSockets.Sqlite.Internal;
+using SessionSockets.Sqlite.Store;
 
 namespace SessionSockets.Sqlite.Tests.Support;
 

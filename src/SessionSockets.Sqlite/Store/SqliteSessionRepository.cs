@@ -2,7 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using SessionSockets.Sessions.Sql;
 
-namespace SessionSockets.Sqlite.Internal;
+namespace SessionSockets.Sqlite.Store;
 
 /// <summary>
 /// The SQLite store. Before its first command it switches the file to WAL (so readers never wait for the writer)

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using SessionSockets.Backplane;
 
-namespace SessionSockets.PostgreSql.Internal;
+namespace SessionSockets.PostgreSql.Backplane;
 
 /// <summary>
 /// The notification text: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"p":payload}</c>, where the

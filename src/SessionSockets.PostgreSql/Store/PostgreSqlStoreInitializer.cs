@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 
-namespace SessionSockets.PostgreSql.Internal;
+namespace SessionSockets.PostgreSql.Store;
 
 /// <summary>Creates the schema at start when <see cref="PostgreSqlStoreOptions.EnsureSchema"/> is on, so a wrong server fails the application early.</summary>
 internal sealed class PostgreSqlStoreInitializer(PostgreSqlSessionRepository repository) : IHostedService

@@ -1,7 +1,7 @@
 using Npgsql;
 using SessionSockets.Sessions.Sql;
 
-namespace SessionSockets.PostgreSql.Internal;
+namespace SessionSockets.PostgreSql.Store;
 
 /// <summary>The PostgreSQL store; creates its schema before the first command only when asked.</summary>
 internal sealed class PostgreSqlSessionRepository(NpgsqlDataSource dataSource, SessionTableOptions table, bool ensureSchema, TimeProvider timeProvider)

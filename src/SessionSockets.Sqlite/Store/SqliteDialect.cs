@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using SessionSockets.Sessions.Sql;
 
-namespace SessionSockets.Sqlite.Internal;
+namespace SessionSockets.Sqlite.Store;
 
 /// <summary>SQLite: TEXT and INTEGER columns, no schemas, a batch of ids as one JSON array read by <c>json_each</c>.</summary>
 internal sealed class SqliteDialect : SqlDialect

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using SessionSockets.Backplane;
 using SessionSockets.Diagnostics;
+using SessionSockets.PostgreSql.Store;
 
-namespace SessionSockets.PostgreSql.Internal;
+namespace SessionSockets.PostgreSql.Backplane;
 
 /// <summary>
 /// <see cref="ISessionBackplane"/> over PostgreSQL <c>LISTEN/NOTIFY</c>. A message is delivered to this node directly, then

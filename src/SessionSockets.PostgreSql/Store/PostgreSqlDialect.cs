@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using SessionSockets.Sessions.Sql;
 
-namespace SessionSockets.PostgreSql.Internal;
+namespace SessionSockets.PostgreSql.Store;
 
 /// <summary>PostgreSQL: text and bigint columns, schemas, a batch of ids as one text[] parameter (<c>= ANY(@ids)</c>).</summary>
 internal sealed class PostgreSqlDialect : SqlDialect

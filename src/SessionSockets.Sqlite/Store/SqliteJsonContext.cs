@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace SessionSockets.Sqlite.Internal;
+namespace SessionSockets.Sqlite.Store;
 
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 internal sealed partial class SqliteJsonContext : JsonSerializerContext;

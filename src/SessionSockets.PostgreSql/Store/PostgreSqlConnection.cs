@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace SessionSockets.PostgreSql.Internal;
+namespace SessionSockets.PostgreSql.Store;
 
 /// <summary>The store's data source, shared with the backplane; disposed only when SessionSockets created it.</summary>
 internal sealed class PostgreSqlConnection(NpgsqlDataSource dataSource, string? connectionString, bool owned) : IAsyncDisposable
