@@ -19,6 +19,25 @@ public static class Configuration
             .AddSqliteStore("Data Source=sessions.db");
     }
 
+    public static void SqliteFromConfiguration(WebApplicationBuilder builder)
+    {
+        // Every store option from the "SessionSockets:Sqlite" section; validated at start.
+        builder.Services.AddSessionWebSockets().AddSqliteStore();
+    }
+
+    public static void PostgreSqlFromConfiguration(WebApplicationBuilder builder)
+    {
+        // "SessionSockets:PostgreSql" for the store, "SessionSockets:PostgreSql:Backplane" for the backplane.
+        builder.Services.AddSessionWebSockets().AddPostgreSqlStore().AddPostgreSqlBackplane();
+    }
+
+    public static void StoreInCodeOverConfiguration(WebApplicationBuilder builder)
+    {
+        // Code runs after the "SessionSockets:Sqlite" section: what it sets wins, the rest stays configured.
+        builder.Services.AddSessionWebSockets()
+            .AddSqliteStore(o => o.Table.TableName = "user_sessions");
+    }
+
     public static void SecondEndpoint(WebApplication app)
     {
         // A second endpoint with its own options (checked by the same validator), beside the configured one.

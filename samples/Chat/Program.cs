@@ -13,6 +13,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 var sessionLifetime = builder.Configuration.GetValue("Chat:SessionLifetime", TimeSpan.FromHours(8));
+// One key for whichever store is chosen: --ConnectionStrings:Sessions points either at its database.
 var connectionString = builder.Configuration.GetConnectionString("Sessions") ?? "Data Source=sessions.db";
 
 var sockets = builder.Services.AddSessionWebSockets();
@@ -24,13 +25,8 @@ if (string.Equals(store, "Sqlite", StringComparison.OrdinalIgnoreCase))
 else if (string.Equals(store, "PostgreSql", StringComparison.OrdinalIgnoreCase))
 {
     // Several nodes share the database; LISTEN/NOTIFY carries revocations and chat messages between them.
-    sockets
-        .AddPostgreSqlStore(o =>
-        {
-            o.ConnectionString = connectionString;
-            o.EnsureSchema = true;
-        })
-        .AddPostgreSqlBackplane();
+    // The rest of the store's and the backplane's options come from SessionSockets:PostgreSql in appsettings.json.
+    sockets.AddPostgreSqlStore(connectionString).AddPostgreSqlBackplane();
 }
 else
 {
