@@ -19,7 +19,7 @@ namespace SessionSockets.Testing;
 /// <see cref="ClientWebSocket"/> connected to a real server. Every wait is bounded by <see cref="Timeout"/>, so a broken
 /// test fails instead of hanging. One operation at a time: the client is not thread-safe.
 /// </remarks>
-public sealed class SessionSocketTestClient : IAsyncDisposable
+public sealed partial class SessionSocketTestClient : IAsyncDisposable
 {
     private const int MaxMessageBytes = 16 * 1024 * 1024;
 
@@ -269,78 +269,6 @@ public sealed class SessionSocketTestClient : IAsyncDisposable
         Socket.Abort();
         Socket.Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private async Task SendFrameAsync(ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken)
-    {
-        using var timeout = Bound(cancellationToken);
-        try
-        {
-            await Socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"The message could not be sent within {Timeout}.");
-        }
-    }
-
-    /// <summary>The next message from the socket, or <see langword="null"/> once the server closed (answering its close).</summary>
-    private async Task<SocketMessage?> ReadAsync(CancellationToken cancellationToken)
-    {
-        if (Socket.State is not (WebSocketState.Open or WebSocketState.CloseSent))
-        {
-            return null;
-        }
-
-        using var timeout = Bound(cancellationToken);
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        try
-        {
-            while (true)
-            {
-                var result = await Socket.ReceiveAsync(buffer.GetMemory(4096), timeout.Token).ConfigureAwait(false);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    if (Socket.State == WebSocketState.CloseReceived)
-                    {
-                        try
-                        {
-                            await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
-                        }
-                        catch (WebSocketException)
-                        {
-                            // A server may close and drop the connection at once; its close code is what the test asked for.
-                        }
-                    }
-
-                    return null;
-                }
-
-                buffer.Advance(result.Count);
-                if (buffer.WrittenCount > MaxMessageBytes)
-                {
-                    throw new InvalidOperationException($"The server sent a message larger than {MaxMessageBytes} bytes.");
-                }
-
-                if (result.EndOfMessage)
-                {
-                    return result.MessageType == WebSocketMessageType.Text
-                        ? SocketMessage.Parse(Encoding.UTF8.GetString(buffer.WrittenSpan))
-                        : throw new InvalidOperationException("The server sent a binary message; SessionSockets sends text only.");
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"No message arrived within {Timeout}.");
-        }
-    }
-
-    private CancellationTokenSource Bound(CancellationToken cancellationToken)
-    {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        source.CancelAfter(Timeout);
-        return source;
     }
 }
 #pragma warning restore RS0026

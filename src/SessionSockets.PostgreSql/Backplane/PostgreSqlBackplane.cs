@@ -24,13 +24,10 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     private readonly PostgreSqlBackplaneOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _payloadTable;
+    private readonly LargePayloadTable _payloads;
     private readonly string _listenCommand;
     private readonly Channel<string?> _inbox = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly SemaphoreSlim _tableGate = new(1, 1);
     private Func<BackplaneMessage, CancellationToken, ValueTask>? _receiver;
-    private volatile bool _tableReady;
-    private long _lastCleanupTicks;
     private int _connects;
 
     public PostgreSqlBackplane(PostgreSqlConnection? store, PostgreSqlBackplaneOptions options, TimeProvider time, ILogger<PostgreSqlBackplane> logger)
@@ -77,9 +74,8 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             _listenSource = _dataSource;
         }
 
-        var quote = PostgreSqlDialect.Instance.QuoteIdentifier;
-        _payloadTable = options.SchemaName is null ? quote(options.PayloadTableName) : quote(options.SchemaName) + "." + quote(options.PayloadTableName);
-        _listenCommand = "LISTEN " + quote(options.Channel);
+        _payloads = new LargePayloadTable(_dataSource, options, time);
+        _listenCommand = "LISTEN " + PostgreSqlDialect.Instance.QuoteIdentifier(options.Channel);
     }
 
     /// <summary>This node's id, carried in every notification it sends.</summary>
@@ -130,7 +126,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     public override void Dispose()
     {
         base.Dispose();
-        _tableGate.Dispose();
+        _payloads.Dispose();
         if (_ownsListenSource)
         {
             _listenSource.Dispose();
@@ -150,7 +146,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
         var text = BackplaneCodec.Encode(NodeId, message);
         if (Encoding.UTF8.GetByteCount(text) > BackplaneCodec.MaxNotificationBytes)
         {
-            var row = await StorePayloadAsync(message.Payload, cancellationToken).ConfigureAwait(false);
+            var row = await _payloads.StoreAsync(message.Payload, cancellationToken).ConfigureAwait(false);
             text = BackplaneCodec.Encode(NodeId, message, row);
         }
 
@@ -160,85 +156,6 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             command.Parameters.AddWithValue("channel", _options.Channel);
             command.Parameters.AddWithValue("payload", text);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<long> StorePayloadAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        await EnsurePayloadTableAsync(cancellationToken).ConfigureAwait(false);
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var now = _time.GetUtcNow().UtcTicks;
-            var last = Interlocked.Read(ref _lastCleanupTicks);
-            if (now - last > TimeSpan.TicksPerMinute && Interlocked.CompareExchange(ref _lastCleanupTicks, now, last) == last)
-            {
-                var cleanup = new NpgsqlCommand($"DELETE FROM {_payloadTable} WHERE created_at < now() - make_interval(secs => @retention)", connection);
-                await using (cleanup.ConfigureAwait(false))
-                {
-                    cleanup.Parameters.AddWithValue("retention", _options.LargePayloadRetention.TotalSeconds);
-                    await cleanup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            var insert = new NpgsqlCommand($"INSERT INTO {_payloadTable} (payload) VALUES (@payload) RETURNING id", connection);
-            await using (insert.ConfigureAwait(false))
-            {
-                insert.Parameters.AddWithValue("payload", payload.ToArray());
-                return (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            }
-        }
-    }
-
-    private async Task EnsurePayloadTableAsync(CancellationToken cancellationToken)
-    {
-        if (_tableReady)
-        {
-            return;
-        }
-
-        await _tableGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_tableReady)
-            {
-                return;
-            }
-
-            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (transaction.ConfigureAwait(false))
-                {
-                    var quote = PostgreSqlDialect.Instance.QuoteIdentifier;
-                    var indexName = "ix_" + _options.PayloadTableName + "_created_at";
-                    var index = quote(indexName.Length <= 63 ? indexName : indexName[..63]);
-                    var batch = new NpgsqlBatch(connection, transaction)
-                    {
-                        BatchCommands =
-                        {
-                            new($"SELECT pg_advisory_xact_lock({PostgreSqlDialect.SchemaLockKey})"),
-                            new(_options.SchemaName is null ? "SELECT 1" : "CREATE SCHEMA IF NOT EXISTS " + quote(_options.SchemaName)),
-                            new($"CREATE TABLE IF NOT EXISTS {_payloadTable} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                                + "created_at timestamptz NOT NULL DEFAULT now(), payload bytea NOT NULL)"),
-                            new($"CREATE INDEX IF NOT EXISTS {index} ON {_payloadTable} (created_at)"),
-                        },
-                    };
-                    await using (batch.ConfigureAwait(false))
-                    {
-                        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            _tableReady = true;
-        }
-        finally
-        {
-            _tableGate.Release();
         }
     }
 
@@ -375,7 +292,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             message = decoded.Message;
             if (decoded.PayloadRow is { } row)
             {
-                var payload = await LoadPayloadAsync(row, cancellationToken).ConfigureAwait(false);
+                var payload = await _payloads.LoadAsync(row, cancellationToken).ConfigureAwait(false);
                 if (payload is null)
                 {
                     Log.LargePayloadMissing(_logger, row);
@@ -393,39 +310,8 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
         }
     }
 
-    private async Task<byte[]?> LoadPayloadAsync(long row, CancellationToken cancellationToken)
-    {
-        var command = _dataSource.CreateCommand($"SELECT payload FROM {_payloadTable} WHERE id = @id");
-        await using (command.ConfigureAwait(false))
-        {
-            command.Parameters.AddWithValue("id", row);
-            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as byte[];
-        }
-    }
-
     private sealed class Subscription(PostgreSqlBackplane owner, Func<BackplaneMessage, CancellationToken, ValueTask> receiver) : IDisposable
     {
         public void Dispose() => Interlocked.CompareExchange(ref owner._receiver, null, receiver);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(3101, LogLevel.Warning, "The backplane could not notify the other nodes of a {Kind} message; they will catch up when they revalidate.", EventName = "BackplanePublishFailed")]
-        public static partial void PublishFailed(ILogger logger, BackplaneMessageKind kind, Exception exception);
-
-        [LoggerMessage(3102, LogLevel.Warning, "The backplane's listening connection failed ({Failures} in a row); reconnecting in {Delay}.", EventName = "BackplaneListenFailed")]
-        public static partial void ListenFailed(ILogger logger, int failures, TimeSpan delay, Exception exception);
-
-        [LoggerMessage(3103, LogLevel.Information, "The backplane is listening again after {Failures} failed attempts; revalidating held sessions.", EventName = "BackplaneReconnected")]
-        public static partial void Reconnected(ILogger logger, int failures);
-
-        [LoggerMessage(3104, LogLevel.Error, "The backplane failed to apply a notification.", EventName = "BackplaneReceiveFailed")]
-        public static partial void ReceiveFailed(ILogger logger, Exception exception);
-
-        [LoggerMessage(3105, LogLevel.Warning, "The backplane ignored an unreadable notification of {Length} characters.", EventName = "BackplaneUnreadableNotification")]
-        public static partial void UnreadableNotification(ILogger logger, int length);
-
-        [LoggerMessage(3106, LogLevel.Warning, "The backplane's large payload {Row} was gone before it was read.", EventName = "BackplaneLargePayloadMissing")]
-        public static partial void LargePayloadMissing(ILogger logger, long row);
     }
 }
