@@ -5,7 +5,7 @@ using SessionSockets.Testing;
 namespace SessionSockets.TestSupport;
 
 /// <summary>
-/// The JSON WebSocket client of every suite that talks to a real server. The envelope work (send, receive, request by
+/// The JSON WebSocket client of every suite, over a real server (<see cref="TestHost"/>) or an in-process TestServer. The envelope work (send, receive, request by
 /// id, authenticate, the close) is the shipped <see cref="SessionSocketTestClient"/>, so the tests run the client the
 /// library's users get; this adds what only tests need: frames the envelope methods refuse to build, results as
 /// <see cref="JsonElement"/> to assert on, and per-call time limits.
@@ -19,14 +19,14 @@ public sealed class TestClient : IDisposable, IAsyncDisposable
     // Payloads are written with the serializer's defaults, property names as the test spelled them.
     private static readonly JsonSerializerOptions PlainJson = new();
 
-    public TestClient(ClientWebSocket socket)
+    public TestClient(WebSocket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);
         Socket = socket;
         Envelopes = new SessionSocketTestClient(socket, PlainJson) { Timeout = DefaultTimeout };
     }
 
-    public ClientWebSocket Socket { get; }
+    public WebSocket Socket { get; }
 
     /// <summary>Gets the shipped client this one is built on, for tests that want its typed results.</summary>
     public SessionSocketTestClient Envelopes { get; }

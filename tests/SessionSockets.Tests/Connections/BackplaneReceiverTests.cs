@@ -5,6 +5,7 @@ using SessionSockets.Backplane;
 using SessionSockets.Connections;
 using SessionSockets.Sessions;
 using SessionSockets.Tests.Support;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Connections;
 
@@ -154,7 +155,7 @@ public sealed class BackplaneReceiverTests
         Assert.That(raised, Is.EqualTo(1));
     }
 
-    private async Task<TestSocket> BindAsync(string token, string userId)
+    private async Task<TestClient> BindAsync(string token, string userId)
     {
         _host.Store.Add(token, userId, _host.Time.GetUtcNow().AddHours(6));
         var socket = await _host.ConnectAsync();
@@ -163,7 +164,7 @@ public sealed class BackplaneReceiverTests
         return socket;
     }
 
-    private static async Task AssertRevokedAsync(TestSocket socket)
+    private static async Task AssertRevokedAsync(TestClient socket)
     {
         var push = await socket.ReceiveAsync();
         Assert.Multiple(() =>
@@ -171,11 +172,11 @@ public sealed class BackplaneReceiverTests
             Assert.That(push.GetProperty("type").GetString(), Is.EqualTo("session"));
             Assert.That(push.GetProperty("data").GetProperty("status").GetString(), Is.EqualTo("revoked"));
         });
-        Assert.That(await socket.ReceiveCloseAsync(), Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+        Assert.That((await socket.ReceiveCloseAsync()).Status, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
     }
 
     /// <summary>The next message after a ping is its reply: nothing was pushed to this socket before it.</summary>
-    private static async Task AssertOpenAndQuietAsync(TestSocket socket)
+    private static async Task AssertOpenAndQuietAsync(TestClient socket)
     {
         var reply = await socket.RequestAsync("ping", "p");
         Assert.Multiple(() =>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading.Channels;
 using SessionSockets.Connections;
 using SessionSockets.Tests.Support;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Connections;
 
@@ -20,7 +21,7 @@ public class ConnectionReaderTests
 
         await SendAsync(bed, "hello, ", endOfMessage: false);
         await SendAsync(bed, "world", endOfMessage: true);
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         var message = await _inbound.Reader.ReadAsync(timeout.Token);
 
         Assert.That(Encoding.UTF8.GetString(message.Buffer, 0, message.Length), Is.EqualTo("hello, world"));
@@ -52,7 +53,7 @@ public class ConnectionReaderTests
         var reading = Create(bed).RunAsync();
 
         await SendAsync(bed, new string('x', 100), endOfMessage: true);
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         var message = await _inbound.Reader.ReadAsync(timeout.Token);
 
         Assert.That(message.Length, Is.EqualTo(100));
@@ -68,7 +69,7 @@ public class ConnectionReaderTests
         var writing = bed.Writer.RunAsync();
         var reading = Create(bed).RunAsync();
 
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         await bed.Client.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, endOfMessage: true, timeout.Token);
         var (_, status, _) = await bed.ReadUntilCloseAsync();
 
@@ -99,7 +100,7 @@ public class ConnectionReaderTests
         await using var bed = new ConnectionTestBed();
         var reading = Create(bed).RunAsync();
 
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         await bed.Client.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "going", timeout.Token);
         await reading.WaitAsync(timeout.Token);
 
@@ -121,7 +122,7 @@ public class ConnectionReaderTests
 
         await SendAsync(bed, """{"type":"ping","id":"1"}""", endOfMessage: true);
         await SendAsync(bed, """{"type":"ping","id":"2"}""", endOfMessage: true);
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         var buffer = new byte[1024];
         var notice = await bed.Client.ReceiveAsync(buffer.AsMemory(), timeout.Token);
         var delivered = await _inbound.Reader.ReadAsync(timeout.Token);
@@ -141,13 +142,13 @@ public class ConnectionReaderTests
 
     private static async Task SendAsync(ConnectionTestBed bed, string text, bool endOfMessage)
     {
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         await bed.Client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage, timeout.Token);
     }
 
     private static async Task CloseFromClientAsync(ConnectionTestBed bed, Task reading)
     {
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         if (bed.Client.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             await bed.Client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);

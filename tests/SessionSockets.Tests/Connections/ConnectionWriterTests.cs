@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using SessionSockets.Tests.Support;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Connections;
 
@@ -47,7 +48,7 @@ public class ConnectionWriterTests
 
         Assert.That(bed.Writer.Reply(ConnectionTestBed.Frame("hello")), Is.True);
         var buffer = new byte[64];
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         var result = await bed.Client.ReceiveAsync(buffer.AsMemory(), timeout.Token);
 
         Assert.That(System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count), Is.EqualTo("hello"));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionSockets.Tests.Support;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Hosting;
 
@@ -50,8 +51,8 @@ public class SessionSocketsApplicationBuilderExtensionsTests
         app.UseSessionWebSockets(new SessionSocketOptions { Path = "/custom", ShutdownTimeout = TimeSpan.Zero });
         await app.StartAsync();
 
-        using var timeout = TestSocket.Timeout();
-        using var socket = new TestSocket(await app.GetTestServer().CreateWebSocketClient().ConnectAsync(new Uri("ws://localhost/custom"), timeout.Token));
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
+        using var socket = new TestClient(await app.GetTestServer().CreateWebSocketClient().ConnectAsync(new Uri("ws://localhost/custom"), timeout.Token));
         var reply = await socket.RequestAsync("hello", "1");
 
         Assert.That(reply.GetProperty("data").GetString(), Is.EqualTo("hi"));

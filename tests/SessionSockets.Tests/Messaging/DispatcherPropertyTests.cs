@@ -4,6 +4,7 @@ using CsCheck;
 using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Protocol;
 using SessionSockets.Tests.Support;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Messaging;
 
@@ -111,7 +112,7 @@ public class DispatcherPropertyTests
 
 internal static class RawRequests
 {
-    public static async Task<JsonElement> RequestRawAsync(this TestSocket socket, string json)
+    public static async Task<JsonElement> RequestRawAsync(this TestClient socket, string json)
     {
         await socket.SendTextAsync(json);
         return await socket.ReceiveAsync();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SessionSockets.Tests.Support;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Messaging;
 
@@ -210,7 +211,8 @@ public class MessageDispatcherTests
     {
         var socket = await _host.ConnectAsync();
 
-        var reply = await socket.RequestAsync("anon");
+        await socket.SendAsync("anon");
+        var reply = await socket.ReceiveAsync();
 
         Assert.That(reply.TryGetProperty("id", out _), Is.False);
     }
@@ -444,7 +446,7 @@ public class MessageDispatcherTests
         Assert.That(socket.Socket.State, Is.EqualTo(WebSocketState.Open));
     }
 
-    private static async Task<string> RequestTextAsync(TestSocket socket, string text)
+    private static async Task<string> RequestTextAsync(TestClient socket, string text)
     {
         await socket.SendTextAsync(text);
         return await socket.ReceiveTextAsync();
@@ -471,7 +473,7 @@ public class MessageDispatcherTests
 
         _host.Time.Advance(TimeSpan.FromHours(6));
         var push = await socket.ReceiveTextAsync();
-        var close = await socket.ReceiveCloseAsync();
+        var close = (await socket.ReceiveCloseAsync()).Status;
 
         Assert.That(push, Is.EqualTo("{\"type\":\"session\",\"data\":{\"status\":\"expired\"}}"));
         Assert.That(close, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
@@ -506,9 +508,9 @@ public class MessageDispatcherTests
     }
 }
 
-internal static class TestSocketExtensions
+internal static class DispatcherRequests
 {
-    public static async Task<JsonElement> ReceiveAfterAsync(this TestSocket socket, string text)
+    public static async Task<JsonElement> ReceiveAfterAsync(this TestClient socket, string text)
     {
         await socket.SendTextAsync(text);
         return await socket.ReceiveAsync();

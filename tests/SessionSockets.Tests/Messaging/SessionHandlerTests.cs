@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using SessionSockets.Messaging;
 using SessionSockets.Tests.Support;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Messaging;
 
@@ -30,7 +31,7 @@ public class SessionHandlerTests
         return reply.GetProperty("data").GetProperty("status").GetString()!;
     }
 
-    private static async Task<bool> IsBoundAsync(TestSocket socket)
+    private static async Task<bool> IsBoundAsync(TestClient socket)
     {
         var reply = await socket.RequestAsync("whoami", "probe");
         return reply.GetProperty("type").GetString() == "whoami";
@@ -165,7 +166,7 @@ public class SessionHandlerTests
         Assert.That((await socket.RequestAsync("ping", "p")).GetProperty("type").GetString(), Is.EqualTo("ping"), "still open below the limit");
 
         var last = await socket.RequestAsync("session", "3", new { sessionId = "bad-3" });
-        var close = await socket.ReceiveCloseAsync();
+        var close = (await socket.ReceiveCloseAsync()).Status;
 
         Assert.That(Status(last), Is.EqualTo("invalid"));
         Assert.That(close, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));

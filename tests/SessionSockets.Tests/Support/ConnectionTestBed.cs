@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Connections;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Support;
 
@@ -66,7 +67,7 @@ internal sealed class ConnectionTestBed : IAsyncDisposable
     /// <summary>The texts the client receives up to the server's close frame, and that frame's status and reason.</summary>
     public async Task<(List<string> Texts, WebSocketCloseStatus? Status, string? Reason)> ReadUntilCloseAsync()
     {
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         var texts = new List<string>();
         var buffer = new byte[64 * 1024];
         var count = 0;

@@ -1,6 +1,3 @@
-using System.Net.WebSockets;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -8,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Support;
 
@@ -15,7 +13,7 @@ namespace SessionSockets.Tests.Support;
 internal sealed class SocketTestHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly List<TestSocket> _sockets = [];
+    private readonly List<TestClient> _sockets = [];
 
     private SocketTestHost(WebApplication app, FakeTimeProvider time, InMemorySessionStore store)
     {
@@ -55,17 +53,17 @@ internal sealed class SocketTestHost : IAsyncDisposable
         return new SocketTestHost(app, time, store);
     }
 
-    public async Task<TestSocket> ConnectAsync()
+    public async Task<TestClient> ConnectAsync()
     {
         var client = _app.GetTestServer().CreateWebSocketClient();
-        using var timeout = TestSocket.Timeout();
-        var socket = new TestSocket(await client.ConnectAsync(new Uri("ws://localhost/ws"), timeout.Token));
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
+        var socket = new TestClient(await client.ConnectAsync(new Uri("ws://localhost/ws"), timeout.Token));
         _sockets.Add(socket);
         return socket;
     }
 
     /// <summary>A connection bound to a fresh session of <paramref name="userId"/> through the in-band <c>session</c> message.</summary>
-    public async Task<TestSocket> ConnectBoundAsync(string userId = "alice")
+    public async Task<TestClient> ConnectBoundAsync(string userId = "alice")
     {
         var token = "token-" + userId + "-" + Guid.NewGuid().ToString("N");
         Store.Add(token, userId, Time.GetUtcNow().AddHours(6));
@@ -83,118 +81,12 @@ internal sealed class SocketTestHost : IAsyncDisposable
     {
         foreach (var socket in _sockets)
         {
-            socket.Dispose();
+            // Abort, as a dropped tab would: no close handshake to wait for on the fake clock.
+            await socket.Envelopes.DisposeAsync();
         }
 
-        using var timeout = TestSocket.Timeout();
+        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
-    }
-}
-
-/// <summary>The client side of one test connection.</summary>
-internal sealed class TestSocket(WebSocket socket) : IDisposable
-{
-    public WebSocket Socket { get; } = socket;
-
-    /// <summary>A safety net so a broken test fails instead of hanging; never a timing assertion.</summary>
-    public static CancellationTokenSource Timeout() => new(TimeSpan.FromSeconds(30));
-
-    public async Task SendTextAsync(string text)
-    {
-        using var timeout = Timeout();
-        await Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
-    }
-
-    public Task SendAsync(string type, string? id = null, object? data = null)
-    {
-        var envelope = new Dictionary<string, object?> { ["type"] = type };
-        if (id is not null)
-        {
-            envelope["id"] = id;
-        }
-
-        if (data is not null)
-        {
-            envelope["data"] = data;
-        }
-
-        return SendTextAsync(JsonSerializer.Serialize(envelope));
-    }
-
-    public async Task<JsonElement> RequestAsync(string type, string? id = null, object? data = null)
-    {
-        await SendAsync(type, id, data);
-        return await ReceiveAsync();
-    }
-
-    public async Task<string> ReceiveTextAsync()
-    {
-        using var timeout = Timeout();
-        var buffer = new byte[64 * 1024];
-        var count = 0;
-        while (true)
-        {
-            var result = await Socket.ReceiveAsync(buffer.AsMemory(count), timeout.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                throw new InvalidOperationException($"The server closed the connection: {Socket.CloseStatus} {Socket.CloseStatusDescription}");
-            }
-
-            count += result.Count;
-            if (result.EndOfMessage)
-            {
-                return Encoding.UTF8.GetString(buffer, 0, count);
-            }
-        }
-    }
-
-    /// <summary>The next message's text, or the close status when the server closed instead.</summary>
-    public async Task<(string? Text, WebSocketCloseStatus? Close)> ReceiveOrCloseAsync()
-    {
-        using var timeout = Timeout();
-        var buffer = new byte[64 * 1024];
-        var count = 0;
-        while (true)
-        {
-            var result = await Socket.ReceiveAsync(buffer.AsMemory(count), timeout.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return (null, Socket.CloseStatus);
-            }
-
-            count += result.Count;
-            if (result.EndOfMessage)
-            {
-                return (Encoding.UTF8.GetString(buffer, 0, count), null);
-            }
-        }
-    }
-
-    public async Task<JsonElement> ReceiveAsync()
-    {
-        using var document = JsonDocument.Parse(await ReceiveTextAsync());
-        return document.RootElement.Clone();
-    }
-
-    /// <summary>Reads until the server's close frame and returns its status.</summary>
-    public async Task<WebSocketCloseStatus?> ReceiveCloseAsync()
-    {
-        using var timeout = Timeout();
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            var result = await Socket.ReceiveAsync(buffer, timeout.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return result.CloseStatus;
-            }
-        }
-    }
-
-    public void Dispose()
-    {
-        Socket.Abort();
-        Socket.Dispose();
     }
 }
