@@ -46,7 +46,10 @@ public sealed class SessionSocketsTestHost : IAsyncDisposable
     /// <summary>Gets the in-process server, for HTTP requests (<see cref="TestServer.CreateClient"/>).</summary>
     public TestServer Server { get; }
 
-    /// <summary>Gets the application's clock. Move it with <see cref="FakeTimeProvider.Advance"/>.</summary>
+    /// <summary>
+    /// Gets the application's clock (the <see cref="FakeTimeProvider"/> your configuration registered, if it did). Move it
+    /// with <see cref="FakeTimeProvider.Advance"/>.
+    /// </summary>
     public FakeTimeProvider Time { get; }
 
     /// <summary>Gets the application's session repository: deleting a session through it closes that session's sockets.</summary>
@@ -98,7 +101,8 @@ public sealed class SessionSocketsTestHost : IAsyncDisposable
             throw;
         }
 
-        return new SessionSocketsTestHost(app, time);
+        // A fake clock the configuration registered instead is the one the application runs on.
+        return new SessionSocketsTestHost(app, app.Services.GetRequiredService<TimeProvider>() as FakeTimeProvider ?? time);
     }
 
     /// <summary>Creates a session in the application's store.</summary>

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Testing.Tests.Support;
 
 namespace SessionSockets.Testing.Tests;
@@ -52,6 +53,18 @@ public class SessionSocketsTestHostTests
         Assert.That(push.Data.GetProperty("status").GetString(), Is.EqualTo("revoked"));
         Assert.That(await client.ReceiveCloseAsync(), Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
         Assert.That(client.CloseStatusDescription, Is.EqualTo("session revoked"));
+    }
+
+    [Test]
+    public async Task Time_ClockRegisteredByTheConfiguration_IsTheHostsTime()
+    {
+        var start = new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(start);
+        await using var host = await SessionSocketsTestHost.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var session = await host.CreateSessionAsync("alice", TimeSpan.FromMinutes(5));
+
+        Assert.That(host.Time, Is.SameAs(clock));
+        Assert.That(session.Session.ExpiresAt, Is.EqualTo(start.AddMinutes(5)));
     }
 
     [Test]

@@ -67,6 +67,42 @@ public sealed partial class LayeringTests
     }
 
     [Test]
+    public void Namespaces_HaveNoCycle()
+    {
+        // Folders are layers, but a public type takes the root namespace wherever it lives: this checks the namespaces
+        // themselves, so the app-facing namespace never reaches back into an internal one that uses it.
+        var files = SourceFiles().Select(file => (file.Path, file.Code, Namespace: NamespaceDeclaration().Match(file.Code).Groups[1].Value)).ToList();
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (_, code, space) in files)
+        {
+            foreach (Match declaration in TypeDeclaration().Matches(code))
+            {
+                owners[declaration.Groups[1].Value] = space;
+            }
+        }
+
+        var edges = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var (_, code, space) in files)
+        {
+            var targets = edges.TryGetValue(space, out var found) ? found : edges[space] = new HashSet<string>(StringComparer.Ordinal);
+            foreach (Match name in Identifier().Matches(code))
+            {
+                if (owners.TryGetValue(name.Value, out var owner) && owner != space)
+                {
+                    targets.Add(owner);
+                }
+            }
+        }
+
+        var cycles = edges.Keys
+            .SelectMany(from => edges[from].Where(to => Reaches(edges, to, from)).Select(to => $"{from} -> {to}"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.That(cycles, Is.Empty, "a namespace must not use one that uses it back");
+    }
+
+    [Test]
     public void Core_NamesNoProvider()
     {
         var named = SourceFiles()
@@ -107,6 +143,29 @@ public sealed partial class LayeringTests
         }
     }
 
+    private static bool Reaches(Dictionary<string, HashSet<string>> edges, string from, string target)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([from]);
+        while (pending.TryPop(out var current))
+        {
+            if (current == target)
+            {
+                return true;
+            }
+
+            if (seen.Add(current) && edges.TryGetValue(current, out var next))
+            {
+                foreach (var space in next)
+                {
+                    pending.Push(space);
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static string StripCommentsAndStrings(string source)
     {
         var withoutComments = Comment().Replace(source, " ");
@@ -138,4 +197,7 @@ public sealed partial class LayeringTests
 
     [GeneratedRegex(@"\b(?:Npgsql|Microsoft\.Data\.Sqlite|StackExchange\.Redis|SessionSockets\.(?:Sqlite|PostgreSql|Redis))\b")]
     private static partial Regex ProviderNamespace();
+
+    [GeneratedRegex(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline)]
+    private static partial Regex NamespaceDeclaration();
 }

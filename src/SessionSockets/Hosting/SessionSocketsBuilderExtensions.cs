@@ -112,8 +112,8 @@ public static class SessionSocketsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        builder.Services.RemoveAllKeyed<ISessionRepository>(SessionSocketsServiceCollectionExtensions.StoreKey);
-        builder.Services.AddKeyedSingleton(SessionSocketsServiceCollectionExtensions.StoreKey, (sp, _) => factory(sp));
+        builder.Services.RemoveAllKeyed<ISessionRepository>(SessionSocketsBuilder.StoreKey);
+        builder.Services.AddKeyedSingleton(SessionSocketsBuilder.StoreKey, (sp, _) => factory(sp));
         return builder;
     }
 

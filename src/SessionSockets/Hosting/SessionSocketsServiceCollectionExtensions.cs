@@ -15,9 +15,6 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers SessionSockets in an <see cref="IServiceCollection"/>.</summary>
 public static class SessionSocketsServiceCollectionExtensions
 {
-    /// <summary>The service key of the provider's store, which the library wraps to publish revocations.</summary>
-    internal const string StoreKey = "SessionSockets.Store";
-
     /// <summary>
     /// Adds SessionSockets with options bound from the <c>SessionSockets</c> configuration section, validated at start.
     /// Calling it again is harmless. Add a store next, such as <c>.AddSqliteStore(...)</c>.
@@ -58,7 +55,7 @@ public static class SessionSocketsServiceCollectionExtensions
             services.TryAddSingleton<MessageDispatcher>();
             services.TryAddSingleton<SessionMaintenanceService>();
             services.TryAddSingleton<ISessionRepository>(static sp => new PublishingSessionRepository(
-                sp.GetKeyedService<ISessionRepository>(StoreKey) ?? throw new InvalidOperationException(
+                sp.GetKeyedService<ISessionRepository>(SessionSocketsBuilder.StoreKey) ?? throw new InvalidOperationException(
                     "SessionSockets has no session store. Add one after AddSessionWebSockets(), for example .AddSqliteStore(\"Data Source=sessions.db\")."),
                 sp.GetRequiredService<ISessionBackplane>(),
                 sp.GetRequiredService<SessionSocketsMetrics>()));

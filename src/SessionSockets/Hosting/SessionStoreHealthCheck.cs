@@ -12,7 +12,7 @@ internal sealed class SessionStoreHealthCheck(IServiceProvider services) : IHeal
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var store = services.GetKeyedService<ISessionRepository>(SessionSocketsServiceCollectionExtensions.StoreKey);
+        var store = services.GetKeyedService<ISessionRepository>(SessionSocketsBuilder.StoreKey);
         if (store is null)
         {
             return new HealthCheckResult(

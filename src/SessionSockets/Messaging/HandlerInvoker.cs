@@ -12,7 +12,7 @@ internal sealed class HandlerInvoker : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
     private CancellationTokenSource _cancellation;
-    private MessageContext _context;
+    private ConnectionMessageContext _context;
     private int _closed;
 
     public HandlerInvoker(IMessageConnection connection)
@@ -22,7 +22,7 @@ internal sealed class HandlerInvoker : IDisposable
         _time = Endpoint.Time;
         _timeout = Endpoint.Options.HandlerTimeout;
         _cancellation = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        _context = new MessageContext(connection);
+        _context = new ConnectionMessageContext(connection);
     }
 
     public IMessageConnection Connection { get; }
@@ -33,7 +33,7 @@ internal sealed class HandlerInvoker : IDisposable
     /// The context reused for every message of this connection (they are handled one at a time); replaced only when a
     /// handler outlives its timeout and keeps the old one.
     /// </summary>
-    public MessageContext Context => Volatile.Read(ref _context);
+    public ConnectionMessageContext Context => Volatile.Read(ref _context);
 
     /// <summary>
     /// The token for the handler of one message: cancelled after <see cref="SessionSocketOptions.HandlerTimeout"/> or
@@ -86,14 +86,14 @@ internal sealed class HandlerInvoker : IDisposable
     /// </summary>
     public void Abandon(Task handler, string type)
     {
-        var abandoned = Interlocked.Exchange(ref _context, new MessageContext(Connection));
+        var abandoned = Interlocked.Exchange(ref _context, new ConnectionMessageContext(Connection));
         abandoned.Abandon();
         _ = ObserveAbandonedAsync(handler, abandoned, type);
     }
 
     public void Dispose() => Volatile.Read(ref _cancellation).Dispose();
 
-    private async Task ObserveAbandonedAsync(Task handler, MessageContext context, string type)
+    private async Task ObserveAbandonedAsync(Task handler, ConnectionMessageContext context, string type)
     {
         try
         {

@@ -1,55 +1,43 @@
-using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
-using SessionSockets.Messaging;
-using SessionSockets.Protocol;
-
 namespace SessionSockets;
 
 /// <summary>
 /// One message being handled and the connection it came from. Valid only while the handler runs:
 /// do not keep it after <see cref="IMessageHandler.HandleAsync"/> completes.
 /// </summary>
-public sealed class MessageContext
+/// <remarks>
+/// The library creates the instances; the class is abstract so that this public contract names none of the library's
+/// internals (its implementation lives with the dispatcher).
+/// </remarks>
+public abstract class MessageContext
 {
-    private readonly IMessageConnection _connection;
-    private readonly MessagingServices _endpoint;
-    private string? _bindError;
-    private int _replied;
-    private bool _abandoned;
-    private AsyncServiceScope? _scope;
-
-    internal MessageContext(IMessageConnection connection)
-    {
-        _connection = connection;
-        _endpoint = connection.Endpoint;
-        Type = string.Empty;
-    }
+    private protected MessageContext() => Type = string.Empty;
 
     /// <summary>Gets the message type.</summary>
-    public string Type { get; private set; }
+    public string Type { get; private protected set; }
 
     /// <summary>Gets the client's correlation id, or <see langword="null"/> when it sent none.</summary>
-    public string? Id { get; private set; }
+    public string? Id { get; private protected set; }
 
     /// <summary>Gets the raw UTF-8 JSON of the message's <c>data</c>; empty when it had none (or <c>null</c>).</summary>
-    public ReadOnlyMemory<byte> Data { get; private set; }
+    public ReadOnlyMemory<byte> Data { get; private protected set; }
 
     /// <summary>Gets the identifier of the connection, unique on this node.</summary>
-    public string ConnectionId => _connection.Id;
+    public abstract string ConnectionId { get; }
 
     /// <summary>Gets the session the connection is bound to, or <see langword="null"/> when it is not authenticated.</summary>
-    public SessionInfo? Session => _connection.Session;
+    public abstract SessionInfo? Session { get; }
 
     /// <summary>Gets a value indicating whether the connection is bound to a session.</summary>
-    public bool IsAuthenticated => _connection.Session is not null;
+    public bool IsAuthenticated => Session is not null;
 
     /// <summary>Gets the services of a dependency-injection scope created for this message (on first use) and disposed after it.</summary>
-    public IServiceProvider Services => (_scope ??= _endpoint.ScopeFactory.CreateAsyncScope()).ServiceProvider;
+    public abstract IServiceProvider Services { get; }
 
     /// <summary>Gets a value indicating whether a reply (or error reply) was sent for this message.</summary>
-    public bool HasReplied => Volatile.Read(ref _replied) != 0;
+    public abstract bool HasReplied { get; }
 
-    internal IMessageConnection Connection => _connection;
+    /// <summary>Gets why the last <see cref="TryBind{T}"/> failed, safe to send to the client.</summary>
+    internal abstract string? BindError { get; }
 
     /// <summary>Queues the reply to this message: the request's <c>type</c> and <c>id</c> with <paramref name="data"/>.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
@@ -57,14 +45,7 @@ public sealed class MessageContext
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the reply is queued.</returns>
     /// <exception cref="InvalidOperationException">A reply was already sent for this message.</exception>
-    public ValueTask ReplyAsync<T>(T data, CancellationToken cancellationToken = default)
-    {
-        // Serialise before marking the reply sent: if serialisation throws, the dispatcher still answers handler_error.
-        var frame = EnvelopeWriter.Write(Type, Id, data, _endpoint.JsonOptions);
-        MarkReplied();
-        _connection.Reply(frame);
-        return ValueTask.CompletedTask;
-    }
+    public abstract ValueTask ReplyAsync<T>(T data, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Queues the reply to this message with <paramref name="utf8Json"/> as its <c>data</c>, without serialising:
@@ -75,16 +56,7 @@ public sealed class MessageContext
     /// <returns>A task that completes when the reply is queued.</returns>
     /// <exception cref="InvalidOperationException">A reply was already sent for this message.</exception>
     /// <exception cref="ArgumentException"><paramref name="utf8Json"/> is not one valid JSON value.</exception>
-    public ValueTask ReplyRawAsync(ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default)
-    {
-        if (!utf8Json.IsEmpty && !utf8Json.Equals(Data) && !IsSingleJsonValue(utf8Json.Span))
-        {
-            throw new ArgumentException("The reply data must be one valid JSON value.", nameof(utf8Json));
-        }
-
-        ReplyRaw(utf8Json.Span);
-        return ValueTask.CompletedTask;
-    }
+    public abstract ValueTask ReplyRawAsync(ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default);
 
     /// <summary>Queues an error reply to this message. The connection stays open.</summary>
     /// <param name="code">A machine-readable code; see <see cref="ErrorCodes"/> for the protocol's own.</param>
@@ -92,14 +64,7 @@ public sealed class MessageContext
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the reply is queued.</returns>
     /// <exception cref="InvalidOperationException">A reply was already sent for this message.</exception>
-    public ValueTask ReplyErrorAsync(string code, string message, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(code);
-        ArgumentNullException.ThrowIfNull(message);
-        MarkReplied();
-        _connection.Reply(EnvelopeWriter.WriteError(Id, code, message));
-        return ValueTask.CompletedTask;
-    }
+    public abstract ValueTask ReplyErrorAsync(string code, string message, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Queues a push (a message without <c>id</c>) to this connection. When its send queue is full this waits for room,
@@ -110,11 +75,7 @@ public sealed class MessageContext
     /// <param name="data">The payload.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the message is queued.</returns>
-    public ValueTask SendAsync<T>(string type, T data, CancellationToken cancellationToken = default)
-    {
-        MessageTypes.ThrowIfInvalid(type);
-        return _connection.EnqueueFromHandlerAsync(EnvelopeWriter.Write(type, null, data, _endpoint.JsonOptions), cancellationToken);
-    }
+    public abstract ValueTask SendAsync<T>(string type, T data, CancellationToken cancellationToken = default);
 
     /// <summary>Deserialises <see cref="Data"/> as <typeparamref name="T"/> and validates it with DataAnnotations.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
@@ -124,137 +85,16 @@ public sealed class MessageContext
     public bool TryGetData<T>(out T data, out string? error)
     {
         var ok = TryBind(out data);
-        error = _bindError;
+        error = BindError;
         return ok;
     }
 
-    private static bool IsSingleJsonValue(ReadOnlySpan<byte> utf8Json)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(utf8Json);
-            if (!reader.Read())
-            {
-                return false;
-            }
+    /// <summary>Binds and validates <see cref="Data"/>; on failure <see cref="BindError"/> says why.</summary>
+    internal abstract bool TryBind<T>(out T value);
 
-            reader.Skip();
-            return !reader.Read();
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
+    /// <summary>Answers <c>invalid_data</c> with <see cref="BindError"/>.</summary>
+    internal abstract ValueTask ReplyBindErrorAsync(CancellationToken cancellationToken);
 
-    internal void ReplyRaw(ReadOnlySpan<byte> utf8Data)
-    {
-        MarkReplied();
-        _connection.Reply(EnvelopeWriter.WriteRaw(Type, Id, utf8Data));
-    }
-
-    internal void Reset(string type, string? id, ReadOnlyMemory<byte> data)
-    {
-        Type = type;
-        Id = id;
-        Data = data;
-        _replied = 0;
-        _bindError = null;
-    }
-
-    /// <summary>Forgets the message and disposes its scope, if one was created.</summary>
-    internal ValueTask ClearAsync()
-    {
-        Data = default;
-        var scope = _scope;
-        _scope = null;
-        return scope?.DisposeAsync() ?? ValueTask.CompletedTask;
-    }
-
-    internal bool TryBind<T>(out T value)
-    {
-        _bindError = null;
-        value = default!;
-        if (typeof(T) == typeof(JsonElement))
-        {
-            if (Data.IsEmpty)
-            {
-                return true;
-            }
-
-            using var document = JsonDocument.Parse(Data);
-            value = (T)(object)document.RootElement.Clone();
-            return true;
-        }
-
-        if (Data.IsEmpty)
-        {
-            if (Nullable.GetUnderlyingType(typeof(T)) is not null)
-            {
-                return true;
-            }
-
-            _bindError = "'data' is required.";
-            return false;
-        }
-
-        try
-        {
-            var result = JsonSerializer.Deserialize<T>(Data.Span, _endpoint.JsonOptions);
-            if (result is null)
-            {
-                _bindError = "'data' is required.";
-                return false;
-            }
-
-            value = result;
-        }
-        catch (JsonException ex)
-        {
-            _bindError = string.IsNullOrEmpty(ex.Path) || ex.Path == "$"
-                ? "'data' does not have the expected shape."
-                : $"'data' does not have the expected shape at {ex.Path}.";
-            return false;
-        }
-
-        return Validate(value);
-    }
-
-    internal ValueTask ReplyBindErrorAsync(CancellationToken cancellationToken) =>
-        ReplyErrorAsync(ErrorCodes.InvalidData, _bindError ?? "'data' is not valid.", cancellationToken);
-
-    private bool Validate<T>(T value)
-    {
-        if (value is null || DataValidation.TryValidate(value, out var error))
-        {
-            return true;
-        }
-
-        _bindError = error;
-        return false;
-    }
-
-    /// <summary>
-    /// Called when the handler outlived its timeout: the message's buffer is no longer this context's and its answer is
-    /// the dispatcher's. True when no reply had been sent, so the dispatcher may send <c>handler_error</c>.
-    /// </summary>
-    internal bool Abandon()
-    {
-        _abandoned = true;
-        Data = default;
-        return Interlocked.Exchange(ref _replied, 1) == 0;
-    }
-
-    /// <summary>Claims the one answer of this message for the dispatcher; false when a reply was already sent.</summary>
-    internal bool TryClaimReply() => Interlocked.Exchange(ref _replied, 1) == 0;
-
-    private void MarkReplied()
-    {
-        if (Interlocked.Exchange(ref _replied, 1) != 0)
-        {
-            throw new InvalidOperationException(Volatile.Read(ref _abandoned)
-                ? $"The handler for this '{Type}' message ran past its timeout; the message was already answered with handler_error."
-                : $"A reply was already sent for this '{Type}' message; a message gets at most one reply.");
-        }
-    }
+    /// <summary>Replies with UTF-8 JSON the library wrote itself (no validation).</summary>
+    internal abstract void ReplyRaw(ReadOnlySpan<byte> utf8Data);
 }

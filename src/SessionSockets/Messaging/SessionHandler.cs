@@ -15,7 +15,7 @@ internal sealed class SessionHandler : IMessageHandler
 
     public async ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
     {
-        var connection = context.Connection;
+        var connection = ((ConnectionMessageContext)context).Connection;
         var endpoint = connection.Endpoint;
         var token = ReadToken(context.Data.Span);
 

@@ -267,7 +267,7 @@ public class MessageDispatcherTests
         Assert.That(Code(reply), Is.EqualTo("handler_error"));
         Assert.That(IdOf(reply), Is.EqualTo("x"));
         Assert.That(text, Does.Not.Contain("hunter2").And.Not.Contain("InvalidOperationException").And.Not.Contain(" at "));
-        Assert.That(_host.Logs.GetSnapshot().Any(r => r.Level == LogLevel.Error && r.Exception is InvalidOperationException), Is.True, "the fault is logged");
+        Assert.That(_host.Logs.Entries.Any(r => r.Level == LogLevel.Error && r.Exception is InvalidOperationException), Is.True, "the fault is logged");
     }
 
     [Test]

@@ -5,7 +5,6 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Connections;
@@ -30,7 +29,7 @@ internal sealed class ConnectionTestBed : IAsyncDisposable
         var options = new SessionSocketOptions { ShutdownTimeout = TimeSpan.FromSeconds(2) };
         configure?.Invoke(options);
         _services = new ServiceCollection()
-            .AddLogging(b => b.AddFakeLogging())
+            .AddLogging(b => b.AddProvider(Logs))
             .AddSingleton<TimeProvider>(Time)
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
             .AddSessionWebSockets(o => configure?.Invoke(o))
@@ -60,7 +59,7 @@ internal sealed class ConnectionTestBed : IAsyncDisposable
 
     public ConnectionWriter Writer { get; }
 
-    public FakeLogCollector Logs => _services.GetFakeLogCollector();
+    public LogSink Logs { get; } = new();
 
     public static byte[] Frame(string text) => Encoding.UTF8.GetBytes(text);
 

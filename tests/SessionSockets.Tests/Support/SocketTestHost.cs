@@ -1,66 +1,55 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using SessionSockets.Testing;
 using SessionSockets.TestSupport;
 
 namespace SessionSockets.Tests.Support;
 
-/// <summary>The real middleware on an in-process <see cref="TestServer"/>, with a fake clock and an in-memory store.</summary>
+/// <summary>
+/// The shipped <see cref="SessionSocketsTestHost"/> (the real middleware on an in-process TestServer, on a fake clock),
+/// set up the way these tests want it: an instrumented <see cref="InMemorySessionStore"/>, the shared <see cref="LogSink"/>,
+/// and the shared <see cref="TestClient"/> for raw-text assertions. It hosts nothing itself.
+/// </summary>
 internal sealed class SocketTestHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly List<TestClient> _sockets = [];
+    private readonly SessionSocketsTestHost _host;
 
-    private SocketTestHost(WebApplication app, FakeTimeProvider time, InMemorySessionStore store)
+    private SocketTestHost(SessionSocketsTestHost host, InMemorySessionStore store, LogSink logs)
     {
-        _app = app;
-        Time = time;
+        _host = host;
         Store = store;
+        Logs = logs;
     }
 
-    public FakeTimeProvider Time { get; }
+    public FakeTimeProvider Time => _host.Time;
 
     public InMemorySessionStore Store { get; }
 
-    public FakeLogCollector Logs => _app.Services.GetFakeLogCollector();
+    public LogSink Logs { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _host.Services;
 
     public static async Task<SocketTestHost> StartAsync(Action<ISessionSocketsBuilder>? handlers = null, Action<SessionSocketOptions>? options = null)
     {
-        var time = new FakeTimeProvider(TestSessions.Start);
-        var store = new InMemorySessionStore(time);
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Logging.ClearProviders().AddFakeLogging();
-        builder.Services.AddSingleton<TimeProvider>(time);
-        var sessionSockets = builder.Services
-            .AddSessionWebSockets(o =>
-            {
-                // Nothing waits on the fake clock at shutdown.
-                o.ShutdownTimeout = TimeSpan.Zero;
-                options?.Invoke(o);
-            })
-            .AddSessionStore(_ => store);
-        handlers?.Invoke(sessionSockets);
-        var app = builder.Build();
-        app.UseSessionWebSockets();
-        await app.StartAsync();
-        return new SocketTestHost(app, time, store);
+        var logs = new LogSink();
+        InMemorySessionStore? store = null;
+        var host = await SessionSocketsTestHost.StartAsync(builder =>
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestSessions.Start));
+            var sessionSockets = builder.Services
+                .AddSessionWebSockets(o => options?.Invoke(o))
+                .AddSessionStore(services => store = new InMemorySessionStore(services.GetRequiredService<TimeProvider>()));
+            handlers?.Invoke(sessionSockets);
+        });
+        _ = host.Sessions;
+        return new SocketTestHost(host, store!, logs);
     }
 
-    public async Task<TestClient> ConnectAsync()
-    {
-        var client = _app.GetTestServer().CreateWebSocketClient();
-        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
-        var socket = new TestClient(await client.ConnectAsync(new Uri("ws://localhost/ws"), timeout.Token));
-        _sockets.Add(socket);
-        return socket;
-    }
+    // The host keeps its client to abort at disposal; the test reads through its own, with the tests' JSON settings.
+    public async Task<TestClient> ConnectAsync() => new((await _host.ConnectAsync()).Socket);
 
     /// <summary>A connection bound to a fresh session of <paramref name="userId"/> through the in-band <c>session</c> message.</summary>
     public async Task<TestClient> ConnectBoundAsync(string userId = "alice")
@@ -79,14 +68,8 @@ internal sealed class SocketTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var socket in _sockets)
-        {
-            // Abort, as a dropped tab would: no close handshake to wait for on the fake clock.
-            await socket.Envelopes.DisposeAsync();
-        }
-
-        using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
-        await _app.StopAsync(timeout.Token);
-        await _app.DisposeAsync();
+        // The shipped host aborts its clients, as a dropped tab would (no close handshake to wait for on the fake clock).
+        await _host.DisposeAsync();
+        Logs.Dispose();
     }
 }
