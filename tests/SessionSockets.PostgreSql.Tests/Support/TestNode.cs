@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using SessionSockets.Backplane;
 using SessionSockets.PostgreSql.Backplane;
 
 namespace SessionSockets.PostgreSql.Tests.Support;
@@ -5,6 +7,9 @@ namespace SessionSockets.PostgreSql.Tests.Support;
 /// <summary>One application node: the shared test host with the PostgreSQL store and backplane, plus the sample's chat handler.</summary>
 internal static class TestNode
 {
+    /// <summary>The backplane key every node of this test run shares, generated once.</summary>
+    public static readonly string BackplaneKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
     public static async Task<TestHost> StartAsync(string schema, string channel)
     {
         var node = await TestHost.StartAsync(
@@ -28,7 +33,8 @@ internal static class TestNode
                     o.Channel = channel;
                     o.SchemaName = schema;
                     o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
-                }));
+                }),
+            services: s => s.Configure<BackplaneOptions>(o => o.Key = BackplaneKey));
         await node.WaitListeningAsync(TimeSpan.FromSeconds(10), atLeast: 1);
         return node;
     }
