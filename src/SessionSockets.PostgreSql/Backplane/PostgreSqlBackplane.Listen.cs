@@ -8,6 +8,8 @@ namespace SessionSockets.PostgreSql.Backplane;
 internal sealed partial class PostgreSqlBackplane
 {
     private volatile bool _isListening;
+    private long _revocationWatermark = -1;
+    private DateTimeOffset _lostAt;
 
     /// <summary>Gets a value indicating whether the listening connection is up: until it is, this node may miss revocations.</summary>
     internal bool IsListening => _isListening;
@@ -38,6 +40,8 @@ internal sealed partial class PostgreSqlBackplane
                         _dataSource.Clear();
                     }
 
+                    await CatchUpRevocationsAsync(stoppingToken).ConfigureAwait(false);
+
                     // After every LISTEN, the first included: whatever was sent while nobody listened (or before this node
                     // started) is gone, so have the node check the sessions it holds.
                     _inbox.TryWrite(new BackplaneMessage(BackplaneMessageKind.Resynchronize, null));
@@ -65,6 +69,11 @@ internal sealed partial class PostgreSqlBackplane
             }
             catch (Exception ex)
             {
+                if (_isListening || failures == 0)
+                {
+                    _lostAt = _time.GetUtcNow();
+                }
+
                 _isListening = false;
                 failures++;
                 var delay = Backoff(failures);
@@ -78,6 +87,45 @@ internal sealed partial class PostgreSqlBackplane
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// On the first LISTEN, notes where the revocation log stands; on every later one, queues the revocations recorded
+    /// since, which were sealed after this node may have stopped receiving (so an old record copied forward is refused).
+    /// </summary>
+    private async Task CatchUpRevocationsAsync(CancellationToken cancellationToken)
+    {
+        var watermark = Interlocked.Read(ref _revocationWatermark);
+        if (watermark < 0)
+        {
+            Interlocked.Exchange(ref _revocationWatermark, await _revocations.LatestAsync(cancellationToken).ConfigureAwait(false));
+            return;
+        }
+
+        try
+        {
+            var notBefore = _lostAt - _options.KeepAliveInterval;
+            var records = await _revocations.ReadAfterAsync(watermark, cancellationToken).ConfigureAwait(false);
+            foreach (var (id, record) in records)
+            {
+                if (_signer.OpenRecord(record, notBefore, out var content) == BackplaneVerdict.Accepted
+                    && BackplaneCodec.TryDecode(content, out var decoded)
+                    && decoded.NodeId != NodeId)
+                {
+                    _inbox.TryWrite(decoded.Message);
+                }
+
+                watermark = id;
+            }
+
+            Interlocked.Exchange(ref _revocationWatermark, watermark);
+            Log.CaughtUp(_logger, records.Count);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // The revalidation that follows still closes the sockets of deleted sessions.
+            Log.CatchUpFailed(_logger, ex);
         }
     }
 

@@ -14,6 +14,12 @@ internal sealed partial class PostgreSqlBackplane
         [LoggerMessage(3107, LogLevel.Information, "The backplane could not notify the other nodes of a {Kind} message (attempt {Attempt}); retrying.", EventName = "BackplanePublishRetried")]
         public static partial void PublishRetried(ILogger logger, BackplaneMessageKind kind, int attempt, Exception exception);
 
+        [LoggerMessage(3108, LogLevel.Information, "The backplane read {Count} revocations recorded while it was not listening.", EventName = "BackplaneCaughtUp")]
+        public static partial void CaughtUp(ILogger logger, int count);
+
+        [LoggerMessage(3109, LogLevel.Warning, "The backplane could not read the revocations recorded while it was not listening; revalidating held sessions instead.", EventName = "BackplaneCatchUpFailed")]
+        public static partial void CatchUpFailed(ILogger logger, Exception exception);
+
         [LoggerMessage(3102, LogLevel.Warning, "The backplane's listening connection failed ({Failures} in a row); reconnecting in {Delay}.", EventName = "BackplaneListenFailed")]
         public static partial void ListenFailed(ILogger logger, int failures, TimeSpan delay, Exception exception);
 

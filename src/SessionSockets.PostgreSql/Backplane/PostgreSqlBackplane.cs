@@ -26,6 +26,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly LargePayloadTable _payloads;
+    private readonly RevocationLog _revocations;
     private readonly string _listenCommand;
     private readonly BackplaneSigner _signer;
     private readonly BackplaneInbox _inbox;
@@ -85,6 +86,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
         }
 
         _payloads = new LargePayloadTable(_dataSource, options, time);
+        _revocations = new RevocationLog(_dataSource, options, time);
         _listenCommand = "LISTEN " + PostgreSqlDialect.Instance.QuoteIdentifier(options.Channel);
     }
 
@@ -151,6 +153,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     {
         base.Dispose();
         _payloads.Dispose();
+        _revocations.Dispose();
         if (_ownsListenSource)
         {
             _listenSource.Dispose();
@@ -167,6 +170,14 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
 
     private async Task NotifyAsync(BackplaneMessage message, CancellationToken cancellationToken)
     {
+        if (message.Kind is BackplaneMessageKind.SessionRevoked or BackplaneMessageKind.UserRevoked)
+        {
+            // Recorded with its notification, in one transaction: a node that is not listening reads it later.
+            var sealedRevocation = _signer.Seal(BackplaneCodec.Encode(NodeId, message));
+            await _revocations.AppendAndNotifyAsync(sealedRevocation, Convert.ToBase64String(sealedRevocation), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message));
         if (text.Length > BackplaneCodec.MaxNotificationBytes)
         {

@@ -103,7 +103,40 @@ public sealed class BackplaneSigner
         return Open(bytes.AsMemory(0, written), out content);
     }
 
-    private BackplaneVerdict Check(ReadOnlySpan<byte> message)
+    /// <summary>
+    /// Checks a message a backplane kept (a durable record read back after an outage): authentic, and sealed no earlier
+    /// than <paramref name="notBefore"/> (less the clock skew) nor later than now (plus it). Its id is not checked, so the
+    /// same record can be read by a node more than once; whatever it asks must be safe to apply twice.
+    /// </summary>
+    /// <param name="message">The message as kept.</param>
+    /// <param name="notBefore">The oldest seal time the reader accepts, such as when it stopped receiving.</param>
+    /// <param name="content">The content when the verdict is <see cref="BackplaneVerdict.Accepted"/>; empty otherwise.</param>
+    /// <returns>The verdict; anything but <see cref="BackplaneVerdict.Accepted"/> has been counted and logged already.</returns>
+    public BackplaneVerdict OpenRecord(ReadOnlyMemory<byte> message, DateTimeOffset notBefore, out ReadOnlyMemory<byte> content)
+    {
+        content = default;
+        var verdict = CheckMac(message.Span);
+        if (verdict == BackplaneVerdict.Accepted)
+        {
+            var sentAt = BinaryPrimitives.ReadInt64BigEndian(message.Span.Slice(1 + IdLength, sizeof(long)));
+            if (sentAt < notBefore.ToUnixTimeMilliseconds() - _skewMilliseconds
+                || sentAt > _time.GetUtcNow().ToUnixTimeMilliseconds() + _skewMilliseconds)
+            {
+                verdict = BackplaneVerdict.Stale;
+            }
+        }
+
+        if (verdict != BackplaneVerdict.Accepted)
+        {
+            Reject(verdict);
+            return verdict;
+        }
+
+        content = message[HeaderLength..^MacLength];
+        return verdict;
+    }
+
+    private BackplaneVerdict CheckMac(ReadOnlySpan<byte> message)
     {
         if (message.Length < Overhead || message[0] != Version)
         {
@@ -120,9 +153,15 @@ public sealed class BackplaneSigner
             authentic |= CryptographicOperations.FixedTimeEquals(expected, mac);
         }
 
-        if (!authentic)
+        return authentic ? BackplaneVerdict.Accepted : BackplaneVerdict.BadMac;
+    }
+
+    private BackplaneVerdict Check(ReadOnlySpan<byte> message)
+    {
+        var verdict = CheckMac(message);
+        if (verdict != BackplaneVerdict.Accepted)
         {
-            return BackplaneVerdict.BadMac;
+            return verdict;
         }
 
         var sentAt = BinaryPrimitives.ReadInt64BigEndian(message.Slice(1 + IdLength, sizeof(long)));

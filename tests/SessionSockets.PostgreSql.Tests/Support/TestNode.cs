@@ -10,7 +10,7 @@ internal static class TestNode
     /// <summary>The backplane key every node of this test run shares, generated once.</summary>
     public static readonly string BackplaneKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
-    public static async Task<TestHost> StartAsync(string schema, string channel)
+    public static async Task<TestHost> StartAsync(string schema, string channel, Action<PostgreSqlBackplaneOptions>? backplane = null)
     {
         var node = await TestHost.StartAsync(
             o => o.RevalidationInterval = TimeSpan.FromMinutes(10),
@@ -33,6 +33,7 @@ internal static class TestNode
                     o.Channel = channel;
                     o.SchemaName = schema;
                     o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
+                    backplane?.Invoke(o);
                 }),
             services: s => s.Configure<BackplaneOptions>(o => o.Key = BackplaneKey));
         await node.WaitListeningAsync(TimeSpan.FromSeconds(10), atLeast: 1);
