@@ -29,6 +29,7 @@ else if (string.Equals(store, "PostgreSql", StringComparison.OrdinalIgnoreCase))
     // Every node needs the same --SessionSockets:Backplane:Key (64 hex characters, `openssl rand -hex 32`): it
     // authenticates what the nodes send each other, and the app refuses to start without it.
     sockets.AddPostgreSqlStore(connectionString).AddPostgreSqlBackplane();
+    builder.Services.AddHealthChecks().AddPostgreSqlBackplaneCheck();
 }
 else
 {
@@ -37,7 +38,7 @@ else
 
 sockets.AddChatHandlers();
 
-// GET /healthz answers Healthy only while the session store answers.
+// GET /healthz answers Healthy only while the session store answers (and, with PostgreSQL, the backplane listens).
 builder.Services.AddHealthChecks().AddSessionStoreCheck();
 
 // OpenTelemetry, off unless asked for: --Telemetry:Console true prints the SessionSockets meter and traces

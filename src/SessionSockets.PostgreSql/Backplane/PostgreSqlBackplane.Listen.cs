@@ -31,7 +31,6 @@ internal sealed partial class PostgreSqlBackplane
                         await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
                     }
 
-                    Interlocked.Increment(ref _connects);
                     if (failures > 0)
                     {
                         Log.Reconnected(_logger, failures);
@@ -46,6 +45,7 @@ internal sealed partial class PostgreSqlBackplane
                     // started) is gone, so have the node check the sessions it holds.
                     _inbox.TryWrite(new BackplaneMessage(BackplaneMessageKind.Resynchronize, null));
                     _isListening = true;
+                    Interlocked.Increment(ref _connects);
                     failures = 0;
                     Listening?.Invoke();
 

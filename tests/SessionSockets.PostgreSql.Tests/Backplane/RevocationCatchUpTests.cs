@@ -82,6 +82,26 @@ public sealed class RevocationCatchUpTests
         Assert.That((await client.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("liam"));
     }
 
+    [Test]
+    public async Task BackplaneCheck_ReportsUnhealthyWhileNotListening_AndHealthyOnceListening()
+    {
+        var node = await StartNodeAsync(o => o.ReconnectDelay = o.MaxReconnectDelay = TimeSpan.FromSeconds(2));
+        var health = node.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+        Assert.That((await health.CheckHealthAsync()).Status, Is.EqualTo(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy));
+
+        var connectsBefore = node.Backplane.Connects;
+        await PostgresServer.ExecuteAsync(
+            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{_channel}%'");
+        await WaitAsync(() => !node.Backplane.IsListening, TimeSpan.FromSeconds(10));
+        var during = await health.CheckHealthAsync();
+        await node.WaitListeningAsync(TimeSpan.FromSeconds(15), connectsBefore + 1);
+        var after = await health.CheckHealthAsync();
+
+        Assert.That(during.Status, Is.EqualTo(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy));
+        Assert.That(during.Entries["sessionsockets-backplane"].Description, Does.Contain("not listening"));
+        Assert.That(after.Status, Is.EqualTo(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy));
+    }
+
     private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();

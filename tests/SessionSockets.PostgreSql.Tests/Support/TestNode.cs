@@ -35,7 +35,11 @@ internal static class TestNode
                     o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
                     backplane?.Invoke(o);
                 }),
-            services: s => s.Configure<BackplaneOptions>(o => o.Key = BackplaneKey));
+            services: s =>
+            {
+                s.Configure<BackplaneOptions>(o => o.Key = BackplaneKey);
+                s.AddHealthChecks().AddPostgreSqlBackplaneCheck();
+            });
         await node.WaitListeningAsync(TimeSpan.FromSeconds(10), atLeast: 1);
         return node;
     }
