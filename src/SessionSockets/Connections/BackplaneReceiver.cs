@@ -79,6 +79,8 @@ internal sealed class BackplaneReceiver(ConnectionRegistry registry, SessionVali
                 Deliver(registry.BoundToUser(message.Target), message.Payload);
                 break;
             case BackplaneMessageKind.Resynchronize:
+                // Revocations may have been missed: a cached session no socket here holds must be asked again.
+                validator.RetainOnly(registry.HeldSessionIds());
                 ResynchronizeRequested?.Invoke();
                 break;
             default:

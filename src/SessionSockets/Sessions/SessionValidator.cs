@@ -115,6 +115,22 @@ internal sealed class SessionValidator
         }
     }
 
+    /// <summary>
+    /// Drops the entries of every session but <paramref name="held"/>: after the node may have missed revocations, only
+    /// the sessions it holds are kept (the revalidation that follows checks them against the store).
+    /// </summary>
+    public void RetainOnly(IReadOnlyCollection<string> held)
+    {
+        var keep = held as IReadOnlySet<string> ?? new HashSet<string>(held, StringComparer.Ordinal);
+        foreach (var pair in _cache)
+        {
+            if (!keep.Contains(pair.Key))
+            {
+                _cache.TryRemove(pair);
+            }
+        }
+    }
+
     /// <summary>Drops entries that can no longer be used.</summary>
     public void Trim()
     {

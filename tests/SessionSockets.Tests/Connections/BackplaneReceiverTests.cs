@@ -79,6 +79,26 @@ public sealed class BackplaneReceiverTests
     }
 
     [Test]
+    public async Task ReceiveAsync_Resynchronize_EvictsCachedSessionsThisNodeNoLongerHolds()
+    {
+        using var held = await BindAsync("token-held", "alice");
+        _host.Store.Add("token-gone", "bob", _host.Time.GetUtcNow().AddHours(6));
+        await _validator.ValidateAsync("token-gone", CancellationToken.None); // cached, but no socket holds it
+        var before = _host.Store.ValidateCalls;
+
+        await _receiver.ReceiveAsync(new BackplaneMessage(BackplaneMessageKind.Resynchronize, null), CancellationToken.None);
+        await _validator.ValidateAsync("token-held", CancellationToken.None);
+        var afterHeld = _host.Store.ValidateCalls;
+        await _validator.ValidateAsync("token-gone", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterHeld, Is.EqualTo(before), "a held session stays cached: the revalidation checks it");
+            Assert.That(_host.Store.ValidateCalls, Is.EqualTo(before + 1), "it may have been revoked while the node was not listening");
+        });
+    }
+
+    [Test]
     public async Task ReceiveAsync_SessionRenewed_MovesTheBoundSessionsExpiryOnly()
     {
         using var renewed = await BindAsync("token-alice", "alice");
