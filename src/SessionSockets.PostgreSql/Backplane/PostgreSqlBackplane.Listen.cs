@@ -7,12 +7,34 @@ namespace SessionSockets.PostgreSql.Backplane;
 /// <content>The listening connection: opened, kept alive, reopened with capped backoff, and a resynchronisation after each LISTEN.</content>
 internal sealed partial class PostgreSqlBackplane
 {
+    /// <summary>How long the application's start waits for the first LISTEN before it goes on without it.</summary>
+    internal static readonly TimeSpan StartupListenTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _isListening;
     private long _revocationWatermark = -1;
     private DateTimeOffset _lostAt;
 
     /// <summary>Gets a value indicating whether the listening connection is up: until it is, this node may miss revocations.</summary>
     internal bool IsListening => _isListening;
+
+    /// <summary>
+    /// Starts listening, and waits (bounded) until the first LISTEN is up: hosted services start before the server, so
+    /// the node does not accept sockets while it would miss revocations. If the database is not there, the start goes on
+    /// after <see cref="StartupListenTimeout"/> and the readiness check stays unhealthy until the node listens.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _firstListen.Task.WaitAsync(StartupListenTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.StartedWithoutListening(_logger, StartupListenTimeout);
+        }
+    }
 
     private async Task ListenLoopAsync(CancellationToken stoppingToken)
     {
@@ -46,6 +68,7 @@ internal sealed partial class PostgreSqlBackplane
                     _inbox.TryWrite(new BackplaneMessage(BackplaneMessageKind.Resynchronize, null));
                     _isListening = true;
                     Interlocked.Increment(ref _connects);
+                    _firstListen.TrySetResult();
                     failures = 0;
                     Listening?.Invoke();
 

@@ -20,6 +20,9 @@ internal sealed partial class PostgreSqlBackplane
         [LoggerMessage(3109, LogLevel.Warning, "The backplane could not read the revocations recorded while it was not listening; revalidating held sessions instead.", EventName = "BackplaneCatchUpFailed")]
         public static partial void CatchUpFailed(ILogger logger, Exception exception);
 
+        [LoggerMessage(3110, LogLevel.Warning, "The backplane was not listening {Timeout} after start; the application starts anyway and the backplane's health check reports unhealthy until it listens.", EventName = "BackplaneStartedWithoutListening")]
+        public static partial void StartedWithoutListening(ILogger logger, TimeSpan timeout);
+
         [LoggerMessage(3102, LogLevel.Warning, "The backplane's listening connection failed ({Failures} in a row); reconnecting in {Delay}.", EventName = "BackplaneListenFailed")]
         public static partial void ListenFailed(ILogger logger, int failures, TimeSpan delay, Exception exception);
 

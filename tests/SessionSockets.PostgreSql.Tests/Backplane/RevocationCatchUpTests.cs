@@ -83,6 +83,24 @@ public sealed class RevocationCatchUpTests
     }
 
     [Test]
+    public async Task HostStart_ReturnsOnlyOnceTheBackplaneListens()
+    {
+        // No waiting here: the server must not accept a socket before the node can hear revocations.
+        var node = await TestHost.StartAsync(store: b => b
+            .AddPostgreSqlStore(o =>
+            {
+                o.ConnectionString = PostgresServer.ConnectionString;
+                o.EnsureSchema = true;
+                o.Table.SchemaName = _schema;
+            })
+            .AddPostgreSqlBackplane(o => o.Channel = _channel),
+            services: s => s.Configure<SessionSockets.Backplane.BackplaneOptions>(o => o.Key = TestNode.BackplaneKey));
+        _disposables.Add(node);
+
+        Assert.That(node.Backplane.IsListening, Is.True);
+    }
+
+    [Test]
     public async Task BackplaneCheck_ReportsUnhealthyWhileNotListening_AndHealthyOnceListening()
     {
         var node = await StartNodeAsync(o => o.ReconnectDelay = o.MaxReconnectDelay = TimeSpan.FromSeconds(2));
