@@ -185,6 +185,40 @@ public sealed class BackplaneSignerTests
     }
 
     [Test]
+    public void OpenRecord_KeptMessage_IsAcceptedMoreThanOnceAfterTheWindow()
+    {
+        var (a, b) = (Node(OldKey), Node(OldKey));
+        var lostAt = b.Time.GetUtcNow();
+        a.Time.Advance(TimeSpan.FromMinutes(1));
+        var record = a.Signer.Seal("revoke"u8);
+        b.Time.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.That(b.Signer.OpenRecord(record, lostAt, out var content), Is.EqualTo(BackplaneVerdict.Accepted));
+        Assert.That(b.Signer.OpenRecord(record, lostAt, out _), Is.EqualTo(BackplaneVerdict.Accepted), "records are read by watermark, not by id");
+        Assert.That(content.ToArray(), Is.EqualTo("revoke"u8.ToArray()));
+    }
+
+    [Test]
+    public void OpenRecord_SealedBeforeTheGap_IsStale()
+    {
+        var (a, b) = (Node(OldKey), Node(OldKey));
+        var record = a.Signer.Seal("old revocation copied forward"u8);
+        b.Time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.That(b.Signer.OpenRecord(record, b.Time.GetUtcNow(), out _), Is.EqualTo(BackplaneVerdict.Stale));
+    }
+
+    [Test]
+    public void OpenRecord_Altered_IsBadMac()
+    {
+        var (a, b) = (Node(OldKey), Node(OldKey));
+        var record = a.Signer.Seal("revoke"u8);
+        record[30] ^= 1;
+
+        Assert.That(b.Signer.OpenRecord(record, b.Time.GetUtcNow(), out _), Is.EqualTo(BackplaneVerdict.BadMac));
+    }
+
+    [Test]
     public void ReplayCache_Full_ForgetsTheOldestFirst()
     {
         var cache = new ReplayCache(capacity: 2);
