@@ -12,6 +12,9 @@ internal sealed class InMemorySessionStore(TimeProvider time) : ISessionReposito
 
     public int ValidateCalls;
 
+    /// <summary>Gets or sets a value indicating whether deletes throw, as a store that went down would.</summary>
+    public bool FailDeletes { get; set; }
+
     public SessionInfo Add(string token, string userId, DateTimeOffset expiresAt)
     {
         var session = TestSessions.For(token, userId, expiresAt, time.GetUtcNow());
@@ -63,10 +66,15 @@ internal sealed class InMemorySessionStore(TimeProvider time) : ISessionReposito
     }
 
     public Task<bool> DeleteAsync(string token, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_sessions.TryRemove(SessionTokens.ComputeId(token), out _));
+        FailDeletes ? Task.FromException<bool>(new TimeoutException("store down")) : Task.FromResult(_sessions.TryRemove(SessionTokens.ComputeId(token), out _));
 
     public Task<int> DeleteUserSessionsAsync(string userId, CancellationToken cancellationToken = default)
     {
+        if (FailDeletes)
+        {
+            return Task.FromException<int>(new TimeoutException("store down"));
+        }
+
         var count = 0;
         foreach (var pair in _sessions)
         {
