@@ -2,7 +2,7 @@ using SessionSockets;
 
 namespace DocsSnippets;
 
-// README.md and docs/getting-started.md
+// README.md and src/SessionSockets/README.md
 public static class GettingStarted
 {
     public static void Quickstart(string[] args)
@@ -19,44 +19,6 @@ public static class GettingStarted
         app.MapPost("/login", async (ISessionRepository s) => (await s.CreateAsync("alice", TimeSpan.FromHours(8))).Token);
         app.Run();
     }
-
-    public static void FirstApp(string[] args)
-    {
-        var builder = WebApplication.CreateBuilder(args);
-
-        builder.Services.AddSessionWebSockets()
-            .AddSqliteStore("Data Source=sessions.db")
-            .AddHandler<GreetHandler>();
-        builder.Services.AddHealthChecks().AddSessionStoreCheck();
-
-        var app = builder.Build();
-
-        app.UseSessionWebSockets();
-        app.MapHealthChecks("/healthz");
-
-        app.MapPost("/login", async (Login login, ISessionRepository sessions) =>
-        {
-            // Check the user's password (or call your identity provider) here; this sketch trusts the name.
-            var created = await sessions.CreateAsync(login.User, TimeSpan.FromHours(8));
-            return Results.Ok(new { token = created.Token, expiresAt = created.Session.ExpiresAt });
-        });
-
-        app.MapPost("/logout", async (HttpRequest request, ISessionRepository sessions) =>
-        {
-            var header = request.Headers.Authorization.ToString();
-            if (header.StartsWith("Bearer ", StringComparison.Ordinal))
-            {
-                // Deleting the session closes its sockets, on every node.
-                await sessions.DeleteAsync(header["Bearer ".Length..]);
-            }
-
-            return Results.NoContent();
-        });
-
-        app.Run();
-    }
 }
 
 public sealed record EchoData(string Text);
-
-public sealed record Login(string User);

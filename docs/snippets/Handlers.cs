@@ -95,7 +95,7 @@ public static class HandlerRegistration
                 context.SendAsync("typing.ack", new { data.Room }))
             // A delegate without payload, with the connection's cancellation token.
             .MapMessage("whoami", (context, cancellationToken) =>
-                context.ReplyAsync(new { context.Session!.UserId, context.Session.ExpiresAt }, cancellationToken))
+                context.ReplyAsync(new { context.Session!.UserId, ExpiresAt = context.Session.ExpiresAt.UtcDateTime }, cancellationToken))
             // A delegate that needs a scoped service: ask the message's scope.
             .MapMessage<MoveCard>("board.peek", async (context, data, cancellationToken) =>
             {
