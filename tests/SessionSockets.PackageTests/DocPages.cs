@@ -8,8 +8,12 @@ namespace SessionSockets.PackageTests;
 /// </summary>
 internal static partial class DocPages
 {
-    /// <summary>The pages whose C# a newcomer copies file for file; every block on them belongs to a whole file shown on the page.</summary>
-    public static readonly string[] WholeFilePages = ["docs/getting-started.md", "docs/handlers.md", "docs/testing.md"];
+    /// <summary>The pages with C# (the package READMEs aside): every block on them is a whole file, or an excerpt of one the page shows whole.</summary>
+    public static readonly string[] WholeFilePages =
+    [
+        "README.md", "docs/getting-started.md", "docs/handlers.md", "docs/testing.md",
+        "docs/configuration.md", "docs/sessions.md", "docs/scale-out.md", "docs/telemetry.md", "docs/troubleshooting.md",
+    ];
 
     public static string Root { get; } = FindRepositoryRoot();
 

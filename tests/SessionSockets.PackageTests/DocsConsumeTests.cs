@@ -3,12 +3,14 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using SessionSockets.Testing;
 
 namespace SessionSockets.PackageTests;
 
 /// <summary>
-/// SLOW (a few minutes). The newcomer's pages followed literally, from the packages packed in this run: the whole
+/// SLOW (a few minutes). The newcomer's pages followed literally, from the packages packed in this run: README.md's
+/// quickstart (Program.cs, ChatHandler.cs) in a fresh <c>dotnet new web</c> project, run and answering; the whole
 /// files of docs/getting-started.md and docs/handlers.md, as the pages show them, in a fresh <c>dotnet new web</c>
 /// project (built, run, logged in with the cookie, one message); docs/testing.md's whole file in a fresh
 /// <c>dotnet new nunit</c> project with SessionSockets.Testing and a reference to that app, and its tests run.
@@ -45,8 +47,21 @@ public sealed partial class DocsConsumeTests
         _app = Path.Combine(_work, "MyApp");
         await DotNet.RunAsync(_work, PackageFeed.StepTimeout, "new", "web", "-o", _app, "-n", "MyApp", "--no-restore");
         await DotNet.RunAsync(_app, PackageFeed.StepTimeout, "add", "package", "SessionSockets.Sqlite", "--version", _feed.Version);
-        var files = DocPages.WholeFiles("docs/getting-started.md").Concat(DocPages.WholeFiles("docs/handlers.md")).ToList();
-        Assert.That(files.Select(f => Path.GetFileName(f.Snippet)), Is.SupersetOf(new[] { "Program.cs", "GreetHandler.cs", "Handlers.cs" }));
+
+        // The other pages' whole files beside them: what scale-out, sessions and telemetry need.
+        await DotNet.RunAsync(_app, PackageFeed.StepTimeout, "add", "package", "SessionSockets.PostgreSql", "--version", _feed.Version);
+        foreach (var package in new[] { "OpenTelemetry.Extensions.Hosting", "OpenTelemetry.Exporter.Console" })
+        {
+            await DotNet.RunAsync(_app, PackageFeed.StepTimeout, "add", "package", package, "--version", CentralVersion(package));
+        }
+
+        var files = DocPages.WholeFilePages
+            .Where(page => page.StartsWith("docs/", StringComparison.Ordinal) && page != "docs/testing.md")
+            .SelectMany(DocPages.WholeFiles)
+            .DistinctBy(file => file.Snippet)
+            .ToList();
+        Assert.That(files.Select(f => Path.GetFileName(f.Snippet)), Is.SupersetOf(new[] { "Program.cs", "GreetHandler.cs", "Handlers.cs", "Configuration.cs", "Sessions.cs", "ScaleOut.cs", "Telemetry.cs" }));
+        Assert.That(files.Select(f => Path.GetFileName(f.Snippet)), Is.Unique);
         foreach (var (snippet, text) in files)
         {
             await File.WriteAllTextAsync(Path.Combine(_app, Path.GetFileName(snippet)), text);
@@ -102,6 +117,58 @@ public sealed partial class DocsConsumeTests
     }
 
     [Test]
+    public async Task ReadmeQuickstart_FreshWebApp_LoginTokenBindsTheSocket_EchoAndChatAnswer()
+    {
+        var quickstart = Path.Combine(_work, "Quickstart");
+        await DotNet.RunAsync(_work, PackageFeed.StepTimeout, "new", "web", "-o", quickstart, "-n", "Quickstart", "--no-restore");
+        await DotNet.RunAsync(quickstart, PackageFeed.StepTimeout, "add", "package", "SessionSockets.Sqlite", "--version", _feed.Version);
+        var files = DocPages.WholeFiles("README.md");
+        Assert.That(files.Select(f => Path.GetFileName(f.Snippet)), Is.EquivalentTo(new[] { "Program.cs", "ChatHandler.cs" }));
+        foreach (var (snippet, text) in files)
+        {
+            await File.WriteAllTextAsync(Path.Combine(quickstart, Path.GetFileName(snippet)), text);
+        }
+
+        await DotNet.RunAsync(quickstart, PackageFeed.StepTimeout, "build", "-c", "Release");
+        using var server = DotNet.Start(quickstart, Path.Combine("bin", "Release", "net10.0", "Quickstart.dll"), "--urls", "http://127.0.0.1:0");
+        try
+        {
+            var baseAddress = await PackAndConsumeTests.WaitForListeningAsync(server);
+            using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            var login = await http.PostAsync(new Uri("/login", UriKind.Relative), null);
+            login.EnsureSuccessStatusCode();
+            var token = await login.Content.ReadAsStringAsync();
+
+            var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+            using (var connect = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                await socket.ConnectAsync(new Uri($"ws://{baseAddress.Authority}/ws"), connect.Token);
+            }
+
+            await using var client = new SessionSocketTestClient(socket);
+            var echo = await client.RequestAsync("echo", new { text = "hi" });
+            var chat = await client.RequestAsync("chat.send", new { text = "hello" });
+            var pushed = await client.ReceiveAsync<ChatPush>("chat.message");
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(echo.Data.GetProperty("text").GetString(), Is.EqualTo("hi"));
+                Assert.That(chat.IsError, Is.False, chat.Text);
+                Assert.That(pushed, Is.EqualTo(new ChatPush("alice", "hello")));
+            });
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
+        }
+    }
+
+    [Test]
     public async Task Testing_FreshNUnitProject_RunsThePagesTests()
     {
         var tests = Path.Combine(_work, "MyApp.Tests");
@@ -123,8 +190,15 @@ public sealed partial class DocsConsumeTests
         Assert.That(output, Does.Match($@"Failed:\s+0,\s+Passed:\s+{expected},"), output);
     }
 
+    // The version the repository builds the snippets with (Directory.Packages.props).
+    private string CentralVersion(string package) =>
+        XDocument.Load(Path.Combine(_feed.Root, "Directory.Packages.props")).Descendants("PackageVersion")
+            .Single(e => (string?)e.Attribute("Include") == package).Attribute("Version")!.Value;
+
     [GeneratedRegex(@"^\s*\[Test\]", RegexOptions.Multiline)]
     private static partial Regex TestAttribute();
 
     private sealed record GreetReply(string Greeting, string User);
+
+    private sealed record ChatPush(string From, string Text);
 }
