@@ -58,7 +58,8 @@ public static class SessionSocketsServiceCollectionExtensions
                 sp.GetKeyedService<ISessionRepository>(SessionSocketsBuilder.StoreKey) ?? throw new InvalidOperationException(
                     "SessionSockets has no session store. Add one after AddSessionWebSockets(), for example .AddSqliteStore(\"Data Source=sessions.db\")."),
                 sp.GetRequiredService<ISessionBackplane>(),
-                sp.GetRequiredService<SessionSocketsMetrics>()));
+                sp.GetRequiredService<SessionSocketsMetrics>(),
+                sp.GetRequiredService<TimeProvider>()));
             services.AddHostedService(static sp => sp.GetRequiredService<SessionMaintenanceService>());
             services.AddHostedService<SessionSocketsLifetimeService>();
         }

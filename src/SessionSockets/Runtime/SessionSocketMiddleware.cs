@@ -161,7 +161,7 @@ internal sealed class SessionSocketMiddleware
     }
 }
 
-/// <summary>The fail-closed origin rule: no <c>Origin</c> passes; otherwise same host or an exact allowed entry.</summary>
+/// <summary>The fail-closed origin rule: no <c>Origin</c> passes; otherwise the request's own origin (scheme, host, port) or an exact allowed entry.</summary>
 internal static class OriginRules
 {
     public static bool IsAllowed(HttpRequest request, HashSet<string> allowed)
@@ -189,10 +189,11 @@ internal static class OriginRules
             return true;
         }
 
-        var originUri = new Uri(origin);
+        // Same origin means scheme, host and port all equal to the request as ASP.NET Core sees it, i.e. after the
+        // forwarded-headers middleware (when the app runs it behind a proxy): http:// never matches a TLS request.
         return request.Host.HasValue
-            && Uri.TryCreate($"{originUri.Scheme}://{request.Host.Value}", UriKind.Absolute, out var self)
-            && string.Equals(originUri.Authority, self.Authority, StringComparison.OrdinalIgnoreCase);
+            && Normalize($"{request.Scheme}://{request.Host.Value}") is { } self
+            && string.Equals(origin, self, StringComparison.Ordinal);
     }
 
     /// <summary><c>scheme://host[:port]</c> in lower case without a default port, or null when it is not an http(s) origin.</summary>
