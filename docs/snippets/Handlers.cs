@@ -2,11 +2,10 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SessionSockets;
-using SessionSockets.Messaging;
 
 namespace DocsSnippets;
 
-// README.md and docs/handlers.md
+// docs/handlers.md (and README.md, src/SessionSockets/README.md)
 public sealed record ChatSend([Required, StringLength(1000, MinimumLength = 1)] string Text);
 
 public sealed class ChatHandler(ISocketHub hub) : MessageHandler<ChatSend>("chat.send")
