@@ -79,8 +79,11 @@ public sealed partial class DocsTests
                 .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
                 .AddSessionWebSockets().Services
                 .BuildServiceProvider();
-            var metricsType = typeof(SessionSocketOptions).Assembly.GetType("SessionSockets.Diagnostics.SessionSocketsMetrics", throwOnError: true)!;
-            _ = services.GetRequiredService(metricsType);
+            foreach (var name in new[] { "SessionSockets.Diagnostics.SessionSocketsMetrics", "SessionSockets.Diagnostics.BackplaneMetrics" })
+            {
+                var metricsType = typeof(SessionSocketOptions).Assembly.GetType(name, throwOnError: true)!;
+                _ = ActivatorUtilities.CreateInstance(services, metricsType);
+            }
         }
 
         var rows = TableRows(Telemetry).Where(cells => cells[0].StartsWith("`sessionsockets.", StringComparison.Ordinal)).ToList();
