@@ -41,11 +41,13 @@ internal sealed class ConnectionSession : IDisposable
     public SessionInfo? Current => Volatile.Read(ref _session);
 
     /// <summary>Binds <paramref name="initial"/> (a session from the handshake), or starts the authentication deadline.</summary>
-    public void Start(SessionInfo? initial)
+    /// <param name="initial">The handshake's session, if any.</param>
+    /// <param name="revocationGeneration">The validator's revocation generation noted before the handshake validated it.</param>
+    public void Start(SessionInfo? initial, long revocationGeneration = long.MaxValue)
     {
         if (initial is not null)
         {
-            Bind(initial);
+            Bind(initial, revocationGeneration);
         }
         else
         {
@@ -53,16 +55,27 @@ internal sealed class ConnectionSession : IDisposable
         }
     }
 
-    public void Bind(SessionInfo session)
+    /// <summary>
+    /// Binds <paramref name="session"/>. When a revocation reached this node after <paramref name="revocationGeneration"/>
+    /// was noted (before the validation that produced the session), the revocation wins: the connection is ended as revoked
+    /// and the result is false. The check runs after the binding is indexed, so a revocation either sees the binding or
+    /// left a tombstone this check sees.
+    /// </summary>
+    public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue)
     {
         var previous = Interlocked.Exchange(ref _session, session);
         _changed(previous, session);
+        if (_endpoint.Validator.IsRevokedSince(session, revocationGeneration))
+        {
+            End("revoked", "session revoked");
+            return false;
+        }
         _lastRenewalAttempt = session.LastSeenAt;
         lock (_timerLock)
         {
             if (_close.IsClosing)
             {
-                return;
+                return true;
             }
 
             _authTimer?.Dispose();
@@ -74,6 +87,8 @@ internal sealed class ConnectionSession : IDisposable
         {
             Log.SessionBound(_endpoint.Logger, _id, SessionTokens.LogPrefix(session.Id), session.UserId);
         }
+
+        return true;
     }
 
     public void Unbind()

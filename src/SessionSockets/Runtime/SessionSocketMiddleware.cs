@@ -58,6 +58,7 @@ internal sealed class SessionSocketMiddleware
         try
         {
             SessionInfo? session = null;
+            var generation = _endpoint.Validator.RevocationGeneration;
             var token = ReadToken(context.Request, options);
             if (token is not null)
             {
@@ -98,7 +99,7 @@ internal sealed class SessionSocketMiddleware
             Log.ConnectionOpened(_endpoint.Logger, connection.Id, session is null ? null : SessionTokens.LogPrefix(session.Id));
             try
             {
-                await connection.RunAsync(session).ConfigureAwait(false);
+                await connection.RunAsync(session, generation).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

@@ -8,7 +8,7 @@ namespace SessionSockets.Sessions;
 /// Checks tokens against the store through a memory cache: a validated session is trusted until
 /// <c>min(expiresAt, now + CacheDuration)</c>. Revocations and renewals from the backplane update it at once.
 /// </summary>
-internal sealed class SessionValidator
+internal sealed partial class SessionValidator
 {
     /// <summary>Above this many entries nothing new is cached (the store still answers).</summary>
     internal const int MaxEntries = 100_000;
@@ -53,12 +53,27 @@ internal sealed class SessionValidator
             return cached;
         }
 
+        var generation = RevocationGeneration;
         var result = await _repository.ValidateAsync(token, cancellationToken).ConfigureAwait(false);
+        if (result.Status == SessionStatus.Valid && IsRevokedSince(result.Session!, generation))
+        {
+            // The store answered before a revocation reached it, or the revocation arrived while it answered.
+            result = new SessionValidationResult(SessionStatus.Invalid, null);
+        }
+
         _metrics.Validation(StatusName(result.Status), cacheHit: false);
         if (result.Status == SessionStatus.Valid && id is not null && _cache.Count < MaxEntries)
         {
             var until = now + _cacheDuration;
-            _cache[id] = new Entry(result.Session!, until < result.Session!.ExpiresAt ? until : result.Session.ExpiresAt);
+            var entry = new Entry(result.Session!, until < result.Session!.ExpiresAt ? until : result.Session.ExpiresAt);
+            _cache[id] = entry;
+
+            // A revocation writes its tombstone before it evicts; checking after caching closes the gap between the two.
+            if (IsRevokedSince(result.Session, generation))
+            {
+                _cache.TryRemove(new KeyValuePair<string, Entry>(id, entry));
+                return new SessionValidationResult(SessionStatus.Invalid, null);
+            }
         }
 
         return result;
@@ -94,19 +109,6 @@ internal sealed class SessionValidator
         return null;
     }
 
-    public void Remove(string sessionId) => _cache.TryRemove(sessionId, out _);
-
-    public void RemoveUser(string userId)
-    {
-        foreach (var pair in _cache)
-        {
-            if (pair.Value.Session.UserId == userId)
-            {
-                _cache.TryRemove(pair);
-            }
-        }
-    }
-
     public void Renewed(string sessionId, DateTimeOffset expiresAt, DateTimeOffset renewedAt)
     {
         if (_cache.TryGetValue(sessionId, out var entry) && renewedAt >= entry.Session.LastSeenAt)
@@ -126,6 +128,8 @@ internal sealed class SessionValidator
                 _cache.TryRemove(pair);
             }
         }
+
+        TrimTombstones(now);
     }
 
     internal static string StatusName(SessionStatus status) => status switch
