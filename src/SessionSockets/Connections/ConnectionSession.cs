@@ -24,7 +24,6 @@ internal sealed class ConnectionSession : IDisposable
     private ITimer? _authTimer;
     private ITimer? _expiryTimer;
     private int _failedAttempts;
-    private DateTimeOffset _lastRenewalAttempt;
 
     /// <param name="close">The connection's close state: a close stops the timers, and they close it.</param>
     /// <param name="endpoint">Options, clock, metrics and logger.</param>
@@ -70,7 +69,6 @@ internal sealed class ConnectionSession : IDisposable
             End("revoked", "session revoked");
             return false;
         }
-        _lastRenewalAttempt = session.LastSeenAt;
         lock (_timerLock)
         {
             if (_close.IsClosing)
@@ -162,7 +160,7 @@ internal sealed class ConnectionSession : IDisposable
         Interlocked.Increment(ref _failedAttempts) >= _endpoint.Options.MaxFailedSessionAttempts;
 
     /// <summary>Whether this message should renew <paramref name="session"/>; the rule is the endpoint's <see cref="SessionRenewal"/>.</summary>
-    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(ref _lastRenewalAttempt, session, now);
+    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(session, now);
 
     /// <summary>The connection is closing: no timer fires any more.</summary>
     public void Stop()
