@@ -62,6 +62,13 @@ internal sealed class ConnectionSession : IDisposable
     /// </summary>
     public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue)
     {
+        var options = _endpoint.Options;
+        if (Current?.Id != session.Id && !_endpoint.Registry.HasRoomFor(session, options.MaxConnectionsPerSession, options.MaxConnectionsPerUser))
+        {
+            _close.Request(WebSocketCloseStatus.PolicyViolation, "connection limit");
+            return false;
+        }
+
         var previous = Interlocked.Exchange(ref _session, session);
         _changed(previous, session);
         if (_endpoint.Validator.IsRevokedSince(session, revocationGeneration))

@@ -16,10 +16,12 @@ internal sealed class SessionSocketMiddleware
 {
     private readonly SessionSocketEndpoint _endpoint;
     private readonly HashSet<string> _allowedOrigins;
+    private readonly HandshakeRateLimiter _rateLimiter;
 
     public SessionSocketMiddleware(SessionSocketEndpoint endpoint)
     {
         _endpoint = endpoint;
+        _rateLimiter = new HandshakeRateLimiter(endpoint.Options.RateLimit);
         _allowedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var origin in endpoint.Options.AllowedOrigins)
         {
@@ -39,6 +41,12 @@ internal sealed class SessionSocketMiddleware
         if (!OriginRules.IsAllowed(context.Request, _allowedOrigins))
         {
             await RefuseAsync(context, StatusCodes.Status403Forbidden, "origin", "Origin not allowed.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!_rateLimiter.TryAcquire(context.Connection.RemoteIpAddress))
+        {
+            await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "handshake_rate", "Too many handshakes from this address.").ConfigureAwait(false);
             return;
         }
 
@@ -77,6 +85,11 @@ internal sealed class SessionSocketMiddleware
                 if (result.IsValid)
                 {
                     session = result.Session;
+                    if (!registry.HasRoomFor(session!, options.MaxConnectionsPerSession, options.MaxConnectionsPerUser))
+                    {
+                        await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "session_connection_limit", "Too many connections for this session.").ConfigureAwait(false);
+                        return;
+                    }
                 }
             }
 

@@ -19,6 +19,7 @@ internal sealed partial class SessionValidator
     private readonly TimeProvider _time;
     private readonly SessionSocketsMetrics _metrics;
     private readonly TimeSpan _cacheDuration;
+    private readonly TimeSpan _negativeDuration;
 
     public SessionValidator(ISessionRepository repository, IOptions<SessionSocketOptions> options, TimeProvider time, SessionSocketsMetrics metrics)
     {
@@ -26,7 +27,9 @@ internal sealed partial class SessionValidator
         _time = time;
         _metrics = metrics;
         _cacheDuration = options.Value.CacheDuration;
+        _negativeDuration = options.Value.NegativeCacheDuration;
         _lookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        _negativeLookup = _negative.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public int Count => _cache.Count;
@@ -48,7 +51,7 @@ internal sealed partial class SessionValidator
 
         var now = _time.GetUtcNow();
         string? id = null;
-        if (_cacheDuration > TimeSpan.Zero && TryGetCached(token, now, out id) is { } cached)
+        if ((_cacheDuration > TimeSpan.Zero || _negativeDuration > TimeSpan.Zero) && TryGetCached(token, now, out id) is { } cached)
         {
             return cached;
         }
@@ -62,7 +65,11 @@ internal sealed partial class SessionValidator
         }
 
         _metrics.Validation(StatusName(result.Status), cacheHit: false);
-        if (result.Status == SessionStatus.Valid && id is not null && _cache.Count < MaxEntries)
+        if (result.Status is SessionStatus.Invalid or SessionStatus.Expired && id is not null)
+        {
+            RememberNegative(id, result, now);
+        }
+        else if (result.Status == SessionStatus.Valid && id is not null && _cacheDuration > TimeSpan.Zero && _cache.Count < MaxEntries)
         {
             var until = now + _cacheDuration;
             var entry = new Entry(result.Session!, until < result.Session!.ExpiresAt ? until : result.Session.ExpiresAt);
@@ -105,7 +112,12 @@ internal sealed partial class SessionValidator
             return null;
         }
 
-        id = new string(key);
+        if (TryGetNegative(key, now, out var negativeId) is { } negative)
+        {
+            return negative;
+        }
+
+        id = negativeId ?? new string(key);
         return null;
     }
 
@@ -130,6 +142,7 @@ internal sealed partial class SessionValidator
         }
 
         TrimTombstones(now);
+        TrimNegative(now);
     }
 
     internal static string StatusName(SessionStatus status) => status switch
