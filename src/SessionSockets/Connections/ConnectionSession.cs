@@ -24,7 +24,6 @@ internal sealed class ConnectionSession : IDisposable
     private ITimer? _authTimer;
     private ITimer? _expiryTimer;
     private int _failedAttempts;
-    private DateTimeOffset _lastRenewalAttempt;
 
     /// <param name="close">The connection's close state: a close stops the timers, and they close it.</param>
     /// <param name="endpoint">Options, clock, metrics and logger.</param>
@@ -41,11 +40,13 @@ internal sealed class ConnectionSession : IDisposable
     public SessionInfo? Current => Volatile.Read(ref _session);
 
     /// <summary>Binds <paramref name="initial"/> (a session from the handshake), or starts the authentication deadline.</summary>
-    public void Start(SessionInfo? initial)
+    /// <param name="initial">The handshake's session, if any.</param>
+    /// <param name="revocationGeneration">The validator's revocation generation noted before the handshake validated it.</param>
+    public void Start(SessionInfo? initial, long revocationGeneration = long.MaxValue)
     {
         if (initial is not null)
         {
-            Bind(initial);
+            Bind(initial, revocationGeneration);
         }
         else
         {
@@ -53,16 +54,33 @@ internal sealed class ConnectionSession : IDisposable
         }
     }
 
-    public void Bind(SessionInfo session)
+    /// <summary>
+    /// Binds <paramref name="session"/>. When a revocation reached this node after <paramref name="revocationGeneration"/>
+    /// was noted (before the validation that produced the session), the revocation wins: the connection is ended as revoked
+    /// and the result is false. The check runs after the binding is indexed, so a revocation either sees the binding or
+    /// left a tombstone this check sees.
+    /// </summary>
+    public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue)
     {
+        var options = _endpoint.Options;
+        if (Current?.Id != session.Id && !_endpoint.Registry.HasRoomFor(session, options.MaxConnectionsPerSession, options.MaxConnectionsPerUser))
+        {
+            _close.Request(WebSocketCloseStatus.PolicyViolation, "connection limit");
+            return false;
+        }
+
         var previous = Interlocked.Exchange(ref _session, session);
         _changed(previous, session);
-        _lastRenewalAttempt = session.LastSeenAt;
+        if (_endpoint.Validator.IsRevokedSince(session, revocationGeneration))
+        {
+            End("revoked", "session revoked");
+            return false;
+        }
         lock (_timerLock)
         {
             if (_close.IsClosing)
             {
-                return;
+                return true;
             }
 
             _authTimer?.Dispose();
@@ -74,6 +92,8 @@ internal sealed class ConnectionSession : IDisposable
         {
             Log.SessionBound(_endpoint.Logger, _id, SessionTokens.LogPrefix(session.Id), session.UserId);
         }
+
+        return true;
     }
 
     public void Unbind()
@@ -147,7 +167,7 @@ internal sealed class ConnectionSession : IDisposable
         Interlocked.Increment(ref _failedAttempts) >= _endpoint.Options.MaxFailedSessionAttempts;
 
     /// <summary>Whether this message should renew <paramref name="session"/>; the rule is the endpoint's <see cref="SessionRenewal"/>.</summary>
-    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(ref _lastRenewalAttempt, session, now);
+    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(session, now);
 
     /// <summary>The connection is closing: no timer fires any more.</summary>
     public void Stop()

@@ -67,9 +67,11 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
     public int CloseCode => (int)_close.Status;
 
     /// <summary>Runs the connection until the client is gone or the close handshake is over. The caller disposes it afterwards.</summary>
-    public async Task RunAsync(SessionInfo? initialSession)
+    /// <param name="initialSession">The handshake's session, if any.</param>
+    /// <param name="revocationGeneration">The validator's revocation generation noted before the handshake validated the session.</param>
+    public async Task RunAsync(SessionInfo? initialSession, long revocationGeneration = long.MaxValue)
     {
-        _session.Start(initialSession);
+        _session.Start(initialSession, revocationGeneration);
 
         var writer = _writer.RunAsync();
         var dispatcher = DispatchLoopAsync();
@@ -105,7 +107,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
     public void Abort() => _close.Abort();
 
     /// <inheritdoc/>
-    public void Bind(SessionInfo session) => _session.Bind(session);
+    public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue) => _session.Bind(session, revocationGeneration);
 
     /// <inheritdoc/>
     public void Unbind() => _session.Unbind();

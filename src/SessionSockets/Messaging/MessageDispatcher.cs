@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Diagnostics;
 using SessionSockets.Protocol;
+using SessionSockets.Sessions;
 
 namespace SessionSockets.Messaging;
 
@@ -165,9 +166,16 @@ internal sealed class MessageDispatcher
         session = connection.Session;
         if (session is not null && connection.ShouldRenew(session, now))
         {
-            if (!await endpoint.Renewal.RenewAsync(session, now, cancellationToken).ConfigureAwait(false))
+            switch (await endpoint.Renewal.RenewAsync(session, now, cancellationToken).ConfigureAwait(false))
             {
-                connection.EndSession("revoked", "session revoked");
+                case SessionRenewal.Outcome.Gone:
+                    connection.EndSession("revoked", "session revoked");
+                    break;
+                case SessionRenewal.Outcome.Expired:
+                    connection.EndSession("expired", "session expired");
+                    break;
+                default:
+                    break;
             }
         }
     }
