@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SessionSockets;
 using SessionSockets.Backplane;
+using SessionSockets.Channels;
 using SessionSockets.Connections;
 using SessionSockets.Diagnostics;
 using SessionSockets.Hosting;
@@ -39,7 +40,16 @@ public static class SessionSocketsServiceCollectionExtensions
         if (catalog is null)
         {
             catalog = new HandlerCatalog();
+            foreach (var builtIn in ChannelHandlers.All)
+            {
+                catalog.Registrations.Add(HandlerRegistration.ForInstance(builtIn));
+            }
+
             services.AddSingleton(catalog);
+            services.AddSingleton(new ChannelNamespaces());
+            services.TryAddSingleton<IChannelEngine, InProcessChannelEngine>();
+            services.TryAddSingleton<ChannelRegistry>();
+            services.TryAddSingleton<ChannelService>();
             services.AddOptions<SessionSocketOptions>().BindConfiguration(SessionSocketOptions.SectionName).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionSocketOptions>, SessionSocketOptionsValidator>());
             services.AddMetrics();
