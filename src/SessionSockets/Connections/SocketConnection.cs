@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Security.Claims;
 using System.Threading.Channels;
 using SessionSockets.Diagnostics;
 using SessionSockets.Messaging;
@@ -60,6 +61,8 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
     MessagingServices IMessageConnection.Endpoint => Endpoint;
 
     public SessionInfo? Session => _session.Current;
+
+    public ClaimsPrincipal User => _session.User;
 
     public bool IsClosing => _close.IsClosing;
 
