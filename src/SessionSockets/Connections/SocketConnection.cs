@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Security.Claims;
 using System.Threading.Channels;
 using SessionSockets.Channels;
 using SessionSockets.Diagnostics;
@@ -61,6 +62,8 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
     MessagingServices IMessageConnection.Endpoint => Endpoint;
 
     public SessionInfo? Session => _session.Current;
+
+    public ClaimsPrincipal User => _session.User;
 
     public bool IsClosing => _close.IsClosing;
 

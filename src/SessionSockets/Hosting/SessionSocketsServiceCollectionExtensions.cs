@@ -8,6 +8,7 @@ using SessionSockets.Connections;
 using SessionSockets.Diagnostics;
 using SessionSockets.Hosting;
 using SessionSockets.Messaging;
+using SessionSockets.Messaging.Authorization;
 using SessionSockets.Runtime;
 using SessionSockets.Sessions;
 
@@ -63,6 +64,8 @@ public static class SessionSocketsServiceCollectionExtensions
             services.TryAddSingleton<SocketHub>();
             services.TryAddSingleton<ISocketHub>(static sp => sp.GetRequiredService<SocketHub>());
             services.TryAddSingleton<MessageDispatcher>();
+            services.TryAddSingleton<ISessionPrincipalFactory, DefaultSessionPrincipalFactory>();
+            services.TryAddSingleton<SocketAuthorizer>();
             services.TryAddSingleton<SessionMaintenanceService>();
             services.TryAddSingleton<ISessionRepository>(static sp => new PublishingSessionRepository(
                 sp.GetKeyedService<ISessionRepository>(SessionSocketsBuilder.StoreKey) ?? throw new InvalidOperationException(
