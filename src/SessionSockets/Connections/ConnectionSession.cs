@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Security.Claims;
 using Microsoft.Extensions.Logging;
 using SessionSockets.Diagnostics;
 using SessionSockets.Protocol;
@@ -24,7 +25,8 @@ internal sealed class ConnectionSession : IDisposable
     private ITimer? _authTimer;
     private ITimer? _expiryTimer;
     private int _failedAttempts;
-    private DateTimeOffset _lastRenewalAttempt;
+    private int _binding;
+    private BoundPrincipal? _principal;
 
     /// <param name="close">The connection's close state: a close stops the timers, and they close it.</param>
     /// <param name="endpoint">Options, clock, metrics and logger.</param>
@@ -40,12 +42,40 @@ internal sealed class ConnectionSession : IDisposable
 
     public SessionInfo? Current => Volatile.Read(ref _session);
 
+    /// <summary>
+    /// The principal of the current binding, built by the endpoint's <see cref="ISessionPrincipalFactory"/> the first
+    /// time it is asked for after a bind (renewals keep it), or an unauthenticated one while unbound.
+    /// </summary>
+    public ClaimsPrincipal User
+    {
+        get
+        {
+            // The binding number is read before the session: a bind in between bumps it, so a principal built from the
+            // older session is never kept for the newer binding.
+            var binding = Volatile.Read(ref _binding);
+            if (Volatile.Read(ref _principal) is { } cached && cached.Binding == binding)
+            {
+                return cached.Principal;
+            }
+
+            var session = Current;
+            var principal = session is null
+                ? SessionPrincipal.CreateAnonymous()
+                : _endpoint.PrincipalFactory.CreatePrincipal(session)
+                  ?? throw new InvalidOperationException($"{_endpoint.PrincipalFactory.GetType().Name}.CreatePrincipal returned null.");
+            Volatile.Write(ref _principal, new BoundPrincipal(binding, principal));
+            return principal;
+        }
+    }
+
     /// <summary>Binds <paramref name="initial"/> (a session from the handshake), or starts the authentication deadline.</summary>
-    public void Start(SessionInfo? initial)
+    /// <param name="initial">The handshake's session, if any.</param>
+    /// <param name="revocationGeneration">The validator's revocation generation noted before the handshake validated it.</param>
+    public void Start(SessionInfo? initial, long revocationGeneration = long.MaxValue)
     {
         if (initial is not null)
         {
-            Bind(initial);
+            Bind(initial, revocationGeneration);
         }
         else
         {
@@ -53,16 +83,34 @@ internal sealed class ConnectionSession : IDisposable
         }
     }
 
-    public void Bind(SessionInfo session)
+    /// <summary>
+    /// Binds <paramref name="session"/>. When a revocation reached this node after <paramref name="revocationGeneration"/>
+    /// was noted (before the validation that produced the session), the revocation wins: the connection is ended as revoked
+    /// and the result is false. The check runs after the binding is indexed, so a revocation either sees the binding or
+    /// left a tombstone this check sees.
+    /// </summary>
+    public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue)
     {
+        var options = _endpoint.Options;
+        if (Current?.Id != session.Id && !_endpoint.Registry.HasRoomFor(session, options.MaxConnectionsPerSession, options.MaxConnectionsPerUser))
+        {
+            _close.Request(WebSocketCloseStatus.PolicyViolation, "connection limit");
+            return false;
+        }
+
         var previous = Interlocked.Exchange(ref _session, session);
+        Interlocked.Increment(ref _binding);
         _changed(previous, session);
-        _lastRenewalAttempt = session.LastSeenAt;
+        if (_endpoint.Validator.IsRevokedSince(session, revocationGeneration))
+        {
+            End("revoked", "session revoked");
+            return false;
+        }
         lock (_timerLock)
         {
             if (_close.IsClosing)
             {
-                return;
+                return true;
             }
 
             _authTimer?.Dispose();
@@ -74,6 +122,8 @@ internal sealed class ConnectionSession : IDisposable
         {
             Log.SessionBound(_endpoint.Logger, _id, SessionTokens.LogPrefix(session.Id), session.UserId);
         }
+
+        return true;
     }
 
     public void Unbind()
@@ -84,6 +134,7 @@ internal sealed class ConnectionSession : IDisposable
             return;
         }
 
+        Interlocked.Increment(ref _binding);
         _changed(previous, null);
         lock (_timerLock)
         {
@@ -100,6 +151,7 @@ internal sealed class ConnectionSession : IDisposable
         var session = Interlocked.Exchange(ref _session, null);
         if (session is not null)
         {
+            Interlocked.Increment(ref _binding);
             _changed(session, null);
         }
     }
@@ -147,7 +199,7 @@ internal sealed class ConnectionSession : IDisposable
         Interlocked.Increment(ref _failedAttempts) >= _endpoint.Options.MaxFailedSessionAttempts;
 
     /// <summary>Whether this message should renew <paramref name="session"/>; the rule is the endpoint's <see cref="SessionRenewal"/>.</summary>
-    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(ref _lastRenewalAttempt, session, now);
+    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(session, now);
 
     /// <summary>The connection is closing: no timer fires any more.</summary>
     public void Stop()
@@ -241,4 +293,6 @@ internal sealed class ConnectionSession : IDisposable
         Log.SessionExpired(_endpoint.Logger, SessionTokens.LogPrefix(session.Id), _id);
         End("expired", "session expired");
     }
+
+    private sealed record BoundPrincipal(int Binding, ClaimsPrincipal Principal);
 }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Security.Claims;
 using System.Threading.Channels;
+using SessionSockets.Channels;
 using SessionSockets.Diagnostics;
 using SessionSockets.Messaging;
 
@@ -12,7 +14,7 @@ namespace SessionSockets.Connections;
 /// <see cref="ConnectionClose"/> state machine, the <see cref="ConnectionSession"/> and the rate limiter. Handlers see
 /// it only as an <see cref="IMessageConnection"/>.
 /// </summary>
-internal sealed class SocketConnection : IMessageConnection, IDisposable
+internal sealed class SocketConnection : IChannelSubscriber, IDisposable
 {
     private const int InboundCapacity = 8;
     private static long s_nextId;
@@ -61,15 +63,19 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
 
     public SessionInfo? Session => _session.Current;
 
+    public ClaimsPrincipal User => _session.User;
+
     public bool IsClosing => _close.IsClosing;
 
     /// <summary>The close code the connection ended with, for metrics and logs.</summary>
     public int CloseCode => (int)_close.Status;
 
     /// <summary>Runs the connection until the client is gone or the close handshake is over. The caller disposes it afterwards.</summary>
-    public async Task RunAsync(SessionInfo? initialSession)
+    /// <param name="initialSession">The handshake's session, if any.</param>
+    /// <param name="revocationGeneration">The validator's revocation generation noted before the handshake validated the session.</param>
+    public async Task RunAsync(SessionInfo? initialSession, long revocationGeneration = long.MaxValue)
     {
-        _session.Start(initialSession);
+        _session.Start(initialSession, revocationGeneration);
 
         var writer = _writer.RunAsync();
         var dispatcher = DispatchLoopAsync();
@@ -85,6 +91,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         await dispatcher.ConfigureAwait(false);
         await writer.ConfigureAwait(false);
         _session.Stop();
+        await Endpoint.Channels.ConnectionClosedAsync(this).ConfigureAwait(false);
         _session.Release();
     }
 
@@ -105,7 +112,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
     public void Abort() => _close.Abort();
 
     /// <inheritdoc/>
-    public void Bind(SessionInfo session) => _session.Bind(session);
+    public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue) => _session.Bind(session, revocationGeneration);
 
     /// <inheritdoc/>
     public void Unbind() => _session.Unbind();
@@ -133,7 +140,11 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         _socket.Dispose();
     }
 
-    private void OnSessionChanged(SessionInfo? previous, SessionInfo? current) => Endpoint.Registry.SessionChanged(this, previous, current);
+    private void OnSessionChanged(SessionInfo? previous, SessionInfo? current)
+    {
+        Endpoint.Registry.SessionChanged(this, previous, current);
+        Endpoint.Channels.SessionChanged(this, previous, current);
+    }
 
     private void OnClosing()
     {

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Security.Claims;
 
 namespace SessionSockets.Messaging;
 
@@ -17,6 +18,9 @@ internal interface IMessageConnection
     /// <summary>Gets the bound session, or <see langword="null"/>.</summary>
     SessionInfo? Session { get; }
 
+    /// <summary>Gets the principal of the binding (built once per binding), or an unauthenticated one while unbound.</summary>
+    ClaimsPrincipal User { get; }
+
     /// <summary>Gets a value indicating whether the connection has started closing (or was aborted).</summary>
     bool IsClosing { get; }
 
@@ -26,8 +30,11 @@ internal interface IMessageConnection
     /// <summary>Queues a push from a handler, waiting for room in the send queue up to the close timeout.</summary>
     ValueTask EnqueueFromHandlerAsync(byte[] frame, CancellationToken cancellationToken);
 
-    /// <summary>Binds the connection to <paramref name="session"/>, replacing any earlier binding.</summary>
-    void Bind(SessionInfo session);
+    /// <summary>
+    /// Binds the connection to <paramref name="session"/>, replacing any earlier binding; false (and the connection ends
+    /// as revoked) when a revocation arrived after <paramref name="revocationGeneration"/> was noted.
+    /// </summary>
+    bool Bind(SessionInfo session, long revocationGeneration);
 
     /// <summary>Drops the binding (the authentication deadline starts again in in-band mode).</summary>
     void Unbind();
