@@ -58,6 +58,9 @@ internal sealed class BenchHost : IAsyncDisposable
                 o.RateLimit.MessagesPerSecond = 0;
                 o.CacheDuration = cacheDuration;
                 o.KeepAliveInterval = TimeSpan.Zero;
+                // One benchmark session holds every connection (the fan-out holds 1,000): no per-session or per-user cap.
+                o.MaxConnectionsPerSession = 0;
+                o.MaxConnectionsPerUser = 0;
             })
             .AddSqliteStore($"Data Source={Path.Combine(directory, "sessions.db")}")
             .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken));

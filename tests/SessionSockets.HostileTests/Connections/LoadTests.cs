@@ -31,7 +31,7 @@ public class LoadTests
         var connections = Size("SOAK_CONNECTIONS", 1000);
         var seconds = Size("SOAK_SECONDS", 3);
         // Log entries below Warning are seen (and formatted) but not kept: the sink itself would grow per connection.
-        await using var host = await TestHost.StartAsync(o => o.MaxQueuedMessages = 64, retainLogsFrom: Microsoft.Extensions.Logging.LogLevel.Warning);
+        await using var host = await TestHost.StartAsync(o => { o.MaxQueuedMessages = 64; o.RateLimit.HandshakesPerSecond = 0; }, retainLogsFrom: Microsoft.Extensions.Logging.LogLevel.Warning);
         var sessions = new List<string>();
         for (var i = 0; i < 50; i++)
         {
@@ -114,7 +114,7 @@ public class LoadTests
     public async Task ConnectAuthEchoCloseChurn_LeavesNoRegistryEntriesTimersOrSessions()
     {
         var cycles = Size("SOAK_CYCLES", 2000);
-        await using var host = await TestHost.StartAsync(o => o.AuthenticationTimeout = TimeSpan.FromSeconds(30));
+        await using var host = await TestHost.StartAsync(o => { o.AuthenticationTimeout = TimeSpan.FromSeconds(30); o.RateLimit.HandshakesPerSecond = 0; });
         var sessions = new List<string>();
         for (var i = 0; i < 20; i++)
         {
@@ -241,6 +241,9 @@ public class LoadTests
         {
             o.ShutdownTimeout = TimeSpan.FromSeconds(10);
             o.MaxQueuedMessages = 64;
+            o.MaxConnectionsPerSession = 0; // every client shares one session
+            o.MaxConnectionsPerUser = 0;
+            o.RateLimit.HandshakesPerSecond = 0; // 1,500 handshakes from one loopback address
         });
         var token = (await host.LoginAsync("everyone")).Token;
         var clients = new TestClient[connections];
