@@ -16,23 +16,12 @@ namespace SessionSockets.PostgreSql.Tests.Backplane;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class BackplaneSecurityTests
+public sealed class BackplaneSecurityTests() : NodeFixture("sec")
 {
-    private readonly List<IAsyncDisposable> _disposables = [];
     private readonly List<IDisposable> _collectors = [];
-    private string _schema = null!;
-    private string _channel = null!;
-
-    [SetUp]
-    public void NameSchema()
-    {
-        _ = PostgresServer.ConnectionString;
-        _schema = PostgresServer.NewSchemaName("sec");
-        _channel = "ch_" + _schema;
-    }
 
     [TearDown]
-    public async Task DisposeAsync()
+    public void DisposeCollectors()
     {
         foreach (var collector in _collectors)
         {
@@ -40,13 +29,6 @@ public sealed class BackplaneSecurityTests
         }
 
         _collectors.Clear();
-        for (var i = _disposables.Count - 1; i >= 0; i--)
-        {
-            await _disposables[i].DisposeAsync();
-        }
-
-        _disposables.Clear();
-        await PostgresServer.DropSchemaAsync(_schema);
     }
 
     [Test]
@@ -249,19 +231,5 @@ public sealed class BackplaneSecurityTests
         return collector;
     }
 
-    private async Task<NotificationTap> TapAsync() => await NotificationTap.ListenAsync(_channel);
-
-    private async Task<TestHost> StartNodeAsync()
-    {
-        var node = await TestNode.StartAsync(_schema, _channel);
-        _disposables.Add(node);
-        return node;
-    }
-
-    private async Task<TestClient> ConnectAsync(TestHost node, string token)
-    {
-        var client = await node.ConnectAsync(bearer: token);
-        _disposables.Add(client);
-        return client;
-    }
+    private async Task<NotificationTap> TapAsync() => await NotificationTap.ListenAsync(Channel);
 }

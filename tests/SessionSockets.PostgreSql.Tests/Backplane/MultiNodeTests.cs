@@ -9,12 +9,9 @@ namespace SessionSockets.PostgreSql.Tests.Backplane;
 /// <summary>Several application nodes on one PostgreSQL database, talking through the LISTEN/NOTIFY backplane.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class MultiNodeTests
+public sealed class MultiNodeTests() : NodeFixture("nodes")
 {
     private readonly List<Exception> _unobserved = [];
-    private readonly List<IAsyncDisposable> _disposables = [];
-    private string _schema = null!;
-    private string _channel = null!;
 
     [OneTimeSetUp]
     public void WatchUnobservedExceptions() => TaskScheduler.UnobservedTaskException += OnUnobserved;
@@ -22,25 +19,8 @@ public sealed class MultiNodeTests
     [OneTimeTearDown]
     public void StopWatching() => TaskScheduler.UnobservedTaskException -= OnUnobserved;
 
-    [SetUp]
-    public void NameSchema()
+    protected override void AfterNodesStopped()
     {
-        _ = PostgresServer.ConnectionString;
-        _schema = PostgresServer.NewSchemaName("nodes");
-        _channel = "ch_" + _schema;
-    }
-
-    [TearDown]
-    public async Task DisposeAsync()
-    {
-        for (var i = _disposables.Count - 1; i >= 0; i--)
-        {
-            await _disposables[i].DisposeAsync();
-        }
-
-        _disposables.Clear();
-        await PostgresServer.DropSchemaAsync(_schema);
-
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -227,7 +207,7 @@ public sealed class MultiNodeTests
         var held = await a.Sessions.CreateAsync("heidi", TimeSpan.FromHours(1));
         var heldClient = await ConnectAsync(b, held.Token);
         var anonymous = await b.ConnectAsync();
-        _disposables.Add(anonymous);
+        Track(anonymous);
         var connectsBefore = (a.Backplane.Connects, b.Backplane.Connects);
 
         await PostgresServer.ControlAsync("stop");
@@ -271,14 +251,14 @@ public sealed class MultiNodeTests
         Assert.That((await client.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("kate"));
 
         // Deleted behind the library's back: no notification, and revalidation is ten minutes away.
-        await PostgresServer.ExecuteAsync($"DELETE FROM \"{_schema}\".sessions WHERE user_id = 'kate'");
+        await PostgresServer.ExecuteAsync($"DELETE FROM \"{Schema}\".sessions WHERE user_id = 'kate'");
         Assert.That((await client.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("kate"),
             "nothing has told node B yet");
 
         // Both nodes lose their listening connection; reconnecting must make them check what they hold.
         var connectsBefore = b.Backplane.Connects;
         await PostgresServer.ExecuteAsync(
-            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{_channel}%'");
+            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{Channel}%'");
         await b.WaitListeningAsync(TimeSpan.FromSeconds(15), connectsBefore + 1);
 
         var closed = await client.ReceiveCloseAsync(TimeSpan.FromSeconds(10));
@@ -301,7 +281,7 @@ public sealed class MultiNodeTests
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand(
             "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE @pattern", connection);
-        command.Parameters.AddWithValue("pattern", $"LISTEN %{_channel}%");
+        command.Parameters.AddWithValue("pattern", $"LISTEN %{Channel}%");
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
@@ -334,20 +314,6 @@ public sealed class MultiNodeTests
                 await Task.Delay(100);
             }
         }
-    }
-
-    private async Task<TestHost> StartNodeAsync()
-    {
-        var node = await TestNode.StartAsync(_schema, _channel);
-        _disposables.Add(node);
-        return node;
-    }
-
-    private async Task<TestClient> ConnectAsync(TestHost node, string token)
-    {
-        var client = await node.ConnectAsync(bearer: token);
-        _disposables.Add(client);
-        return client;
     }
 
     private void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs e)

@@ -10,32 +10,8 @@ namespace SessionSockets.PostgreSql.Tests.Backplane;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class RevocationCatchUpTests
+public sealed class RevocationCatchUpTests() : NodeFixture("catchup")
 {
-    private readonly List<IAsyncDisposable> _disposables = [];
-    private string _schema = null!;
-    private string _channel = null!;
-
-    [SetUp]
-    public void NameSchema()
-    {
-        _ = PostgresServer.ConnectionString;
-        _schema = PostgresServer.NewSchemaName("catchup");
-        _channel = "ch_" + _schema;
-    }
-
-    [TearDown]
-    public async Task DisposeAsync()
-    {
-        for (var i = _disposables.Count - 1; i >= 0; i--)
-        {
-            await _disposables[i].DisposeAsync();
-        }
-
-        _disposables.Clear();
-        await PostgresServer.DropSchemaAsync(_schema);
-    }
-
     [Test]
     public async Task CloseSessionAsync_WhileTheOtherNodeIsNotListening_ClosesItsSocketAfterItListensAgain()
     {
@@ -48,7 +24,7 @@ public sealed class RevocationCatchUpTests
 
         var connectsBefore = b.Backplane.Connects;
         await PostgresServer.ExecuteAsync(
-            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{_channel}%'");
+            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{Channel}%'");
         await WaitAsync(() => !b.Backplane.IsListening, TimeSpan.FromSeconds(10));
 
         // The row stays: revalidating against the store would find the session valid. Only the record can tell B.
@@ -74,7 +50,7 @@ public sealed class RevocationCatchUpTests
         var client = await ConnectAsync(b, fresh.Token);
         var connectsBefore = b.Backplane.Connects;
         await PostgresServer.ExecuteAsync(
-            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{_channel}%'");
+            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{Channel}%'");
         await b.WaitListeningAsync(TimeSpan.FromSeconds(15), connectsBefore + 1);
         await b.Logs.WaitForEntryAsync(e => e.EventId.Name == "BackplaneCaughtUp");
 
@@ -91,11 +67,11 @@ public sealed class RevocationCatchUpTests
             {
                 o.ConnectionString = PostgresServer.ConnectionString;
                 o.EnsureSchema = true;
-                o.Table.SchemaName = _schema;
+                o.Table.SchemaName = Schema;
             })
-            .AddPostgreSqlBackplane(o => o.Channel = _channel),
+            .AddPostgreSqlBackplane(o => o.Channel = Channel),
             services: s => s.Configure<SessionSockets.Backplane.BackplaneOptions>(o => o.Key = TestNode.BackplaneKey));
-        _disposables.Add(node);
+        Track(node);
 
         Assert.That(node.Backplane.IsListening, Is.True);
     }
@@ -109,7 +85,7 @@ public sealed class RevocationCatchUpTests
 
         var connectsBefore = node.Backplane.Connects;
         await PostgresServer.ExecuteAsync(
-            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{_channel}%'");
+            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query ILIKE 'LISTEN %{Channel}%'");
         await WaitAsync(() => !node.Backplane.IsListening, TimeSpan.FromSeconds(10));
         var during = await health.CheckHealthAsync();
         await node.WaitListeningAsync(TimeSpan.FromSeconds(15), connectsBefore + 1);
@@ -128,19 +104,5 @@ public sealed class RevocationCatchUpTests
             Assert.That(clock.Elapsed, Is.LessThan(timeout), "timed out waiting");
             await Task.Delay(10);
         }
-    }
-
-    private async Task<TestHost> StartNodeAsync(Action<PostgreSqlBackplaneOptions>? backplane = null)
-    {
-        var node = await TestNode.StartAsync(_schema, _channel, backplane);
-        _disposables.Add(node);
-        return node;
-    }
-
-    private async Task<TestClient> ConnectAsync(TestHost node, string token)
-    {
-        var client = await node.ConnectAsync(bearer: token);
-        _disposables.Add(client);
-        return client;
     }
 }
