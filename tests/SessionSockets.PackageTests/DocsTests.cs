@@ -32,11 +32,11 @@ public sealed partial class DocsTests
         var snippets = DocPages.SnippetFiles().Values.Select(DocPages.Normalize).ToList();
         var blocks = Pages()
             .SelectMany(page => CSharpBlock().Matches(File.ReadAllText(page))
-                .Select(match => (Page: Path.GetRelativePath(Root, page), Lines: Normalize(match.Groups[1].Value.Split('\n')))))
+                .Select(match => (Page: Path.GetRelativePath(Root, page), Lines: DocPages.Normalize(match.Groups[1].Value))))
             .ToList();
 
         var missing = blocks
-            .Where(block => !snippets.Any(file => Contains(file, block.Lines)))
+            .Where(block => !snippets.Any(file => DocPages.Contains(file, block.Lines)))
             .Select(block => $"{block.Page}: block starting '{block.Lines.FirstOrDefault()}'")
             .ToList();
 
@@ -155,28 +155,6 @@ public sealed partial class DocsTests
     // docs/security.md and docs/benchmarks.md are written by the issues that own them; links to them may land first.
     private static bool IsOwnedElsewhere(string target) =>
         target.EndsWith("security.md", StringComparison.Ordinal) || target.EndsWith("benchmarks.md", StringComparison.Ordinal);
-
-    private static List<string> Normalize(IEnumerable<string> lines) =>
-        lines.Select(line => line.Trim()).Where(line => line.Length > 0).ToList();
-
-    private static bool Contains(List<string> file, List<string> block)
-    {
-        for (var start = 0; start + block.Count <= file.Count; start++)
-        {
-            var i = 0;
-            while (i < block.Count && file[start + i] == block[i])
-            {
-                i++;
-            }
-
-            if (i == block.Count)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static IEnumerable<string[]> TableRows(string markdown) =>
         markdown.Split('\n')
