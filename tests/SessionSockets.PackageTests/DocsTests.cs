@@ -16,7 +16,7 @@ namespace SessionSockets.PackageTests;
 [TestFixture]
 public sealed partial class DocsTests
 {
-    private static readonly string Root = FindRepositoryRoot();
+    private static readonly string Root = DocPages.Root;
 
     private static IEnumerable<string> Pages() =>
         new[] { Path.Combine(Root, "README.md") }
@@ -31,8 +31,8 @@ public sealed partial class DocsTests
     {
         var snippets = DocPages.SnippetFiles().Values.Select(DocPages.Normalize).ToList();
         var blocks = Pages()
-            .SelectMany(page => CSharpBlock().Matches(File.ReadAllText(page))
-                .Select(match => (Page: Path.GetRelativePath(Root, page), Lines: DocPages.Normalize(match.Groups[1].Value))))
+            .SelectMany(page => DocPages.CSharpBlocks(page)
+                .Select(block => (Page: Path.GetRelativePath(Root, page), Lines: DocPages.Normalize(block))))
             .ToList();
 
         var missing = blocks
@@ -160,22 +160,6 @@ public sealed partial class DocsTests
         markdown.Split('\n')
             .Where(line => line.StartsWith('|'))
             .Select(line => line.Trim().Trim('|').Split('|').Select(cell => cell.Trim()).ToArray());
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "SessionSockets.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (SessionSockets.slnx) is not above " + AppContext.BaseDirectory);
-    }
-
-    [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
-    private static partial Regex CSharpBlock();
 
     [GeneratedRegex(@"^\d{4}$")]
     private static partial Regex EventId();
