@@ -88,7 +88,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     internal int Connects => Volatile.Read(ref _connects);
 
     /// <summary>
-    /// Gets or sets who receives <see cref="BackplaneMessageKind.ChannelPublication"/> messages from other nodes: the channel
+    /// Gets or sets who receives <see cref="BackplaneMessageKind.ChannelMessage"/> messages from other nodes: the channel
     /// engine, instead of the session receiver.
     /// </summary>
     internal Func<BackplaneMessage, CancellationToken, ValueTask>? PublicationReceiver { get; set; }
@@ -313,7 +313,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             }
         }
 
-        var receiver = message.Kind == BackplaneMessageKind.ChannelPublication ? PublicationReceiver : Volatile.Read(ref _receiver);
+        var receiver = message.Kind == BackplaneMessageKind.ChannelMessage ? PublicationReceiver : Volatile.Read(ref _receiver);
         if (receiver is not null)
         {
             await receiver(message, cancellationToken).ConfigureAwait(false);

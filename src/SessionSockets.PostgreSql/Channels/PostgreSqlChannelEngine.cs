@@ -43,7 +43,7 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
     public async ValueTask PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publication);
-        await _backplane.NotifyAsync(new BackplaneMessage(BackplaneMessageKind.ChannelPublication, publication.Channel, publication.Frame), cancellationToken)
+        await _backplane.NotifyAsync(new BackplaneMessage(BackplaneMessageKind.ChannelMessage, publication.Channel, publication.Frame), cancellationToken)
             .ConfigureAwait(false);
         if (Volatile.Read(ref _receiver) is { } receiver)
         {

@@ -32,5 +32,5 @@ public enum BackplaneMessageKind
     /// Deliver <see cref="BackplaneMessage.Payload"/> to this node's subscribers of the channel <see cref="BackplaneMessage.Target"/>.
     /// Carried for a channel engine that travels over the backplane; the session receiver ignores it.
     /// </summary>
-    ChannelPublication,
+    ChannelMessage,
 }
