@@ -7,6 +7,7 @@ using Npgsql;
 using SessionSockets;
 using SessionSockets.PostgreSql;
 using SessionSockets.PostgreSql.Backplane;
+using SessionSockets.PostgreSql.Channels;
 using SessionSockets.PostgreSql.Store;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -152,6 +153,41 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
         builder.AddPostgreSqlBackplane();
         builder.Services.Configure(configure);
         return builder;
+    }
+
+    /// <summary>
+    /// Carries channels between the nodes of the application on PostgreSQL: publications over the backplane's
+    /// <c>LISTEN/NOTIFY</c> (added if it is not yet), presence in tables with a heartbeat per node, configured by the
+    /// <c>SessionSockets:PostgreSql:Channels</c> configuration section (every key has a default), validated at start.
+    /// </summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <param name="configure">Changes the options after configuration is applied.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddPostgreSqlChannels(this ISessionSocketsBuilder builder, Action<PostgreSqlChannelOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddPostgreSqlBackplane();
+        var services = builder.Services;
+        if (!services.Any(static d => d.ServiceType == typeof(PostgreSqlChannelEngine)))
+        {
+            services.AddOptions<PostgreSqlChannelOptions>()
+                .Configure<IServiceProvider>(static (options, sp) => Bind(options, sp, PostgreSqlChannelOptions.SectionName))
+                .ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlChannelOptions>, PostgreSqlChannelOptionsValidator>());
+            services.AddSingleton(static sp => new PostgreSqlChannelEngine(
+                sp.GetRequiredService<PostgreSqlBackplane>(),
+                sp.GetRequiredService<IOptions<PostgreSqlChannelOptions>>().Value,
+                sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                sp.GetRequiredService<ILogger<PostgreSqlChannelEngine>>()));
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlChannelEngine>(static sp => sp.GetRequiredService<PostgreSqlChannelEngine>()));
+        }
+
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        return builder.AddChannelEngine<PostgreSqlChannelEngine>();
     }
 
     // A container without IConfiguration (a bare ServiceCollection) has nothing to bind, and still works from code.

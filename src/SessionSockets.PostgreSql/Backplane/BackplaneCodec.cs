@@ -113,6 +113,7 @@ internal static class BackplaneCodec
         BackplaneMessageKind.Broadcast => 3,
         BackplaneMessageKind.SendToUser => 4,
         BackplaneMessageKind.SendToSession => 5,
+        BackplaneMessageKind.ChannelMessage => 6,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "This kind does not travel between nodes."),
     };
 
@@ -124,6 +125,7 @@ internal static class BackplaneCodec
         3 => BackplaneMessageKind.Broadcast,
         4 => BackplaneMessageKind.SendToUser,
         5 => BackplaneMessageKind.SendToSession,
+        6 => BackplaneMessageKind.ChannelMessage,
         _ => null,
     };
 

@@ -41,7 +41,7 @@ internal sealed partial class PostgreSqlBackplane
                     message = await LoadPayloadAsync(message, row, stoppingToken).ConfigureAwait(false);
                 }
 
-                var receiver = Volatile.Read(ref _receiver);
+                var receiver = message?.Kind == BackplaneMessageKind.ChannelMessage ? PublicationReceiver : Volatile.Read(ref _receiver);
                 if (message is not null && receiver is not null)
                 {
                     await receiver(message, stoppingToken).ConfigureAwait(false);

@@ -90,11 +90,20 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
         _listenCommand = "LISTEN " + PostgreSqlDialect.Instance.QuoteIdentifier(options.Channel);
     }
 
+    /// <summary>The data source notifications are sent on (the store's unless the backplane has its own connection string).</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
     /// <summary>This node's id, carried in every notification it sends.</summary>
     public string NodeId { get; }
 
     /// <summary>How many times the listening connection has been opened (tests wait on it).</summary>
     internal int Connects => Volatile.Read(ref _connects);
+
+    /// <summary>
+    /// Gets or sets who receives <see cref="BackplaneMessageKind.ChannelMessage"/> messages from other nodes: the channel
+    /// engine, instead of the session receiver.
+    /// </summary>
+    internal Func<BackplaneMessage, CancellationToken, ValueTask>? PublicationReceiver { get; set; }
 
     /// <summary>Raised after the listening connection is opened and listening.</summary>
     internal event Action? Listening;
@@ -168,7 +177,8 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(ListenLoopAsync(stoppingToken), DispatchLoopAsync(stoppingToken));
 
-    private async Task NotifyAsync(BackplaneMessage message, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="message"/> to the other nodes only; throws when it cannot (the channel engine's path).</summary>
+    internal async Task NotifyAsync(BackplaneMessage message, CancellationToken cancellationToken)
     {
         if (message.Kind is BackplaneMessageKind.SessionRevoked or BackplaneMessageKind.UserRevoked)
         {

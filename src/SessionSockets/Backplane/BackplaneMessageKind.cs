@@ -27,4 +27,10 @@ public enum BackplaneMessageKind
     /// it holds against the store now. Raised locally by a backplane, never sent between nodes.
     /// </summary>
     Resynchronize,
+
+    /// <summary>
+    /// Deliver <see cref="BackplaneMessage.Payload"/> to this node's subscribers of the channel <see cref="BackplaneMessage.Target"/>.
+    /// Carried for a channel engine that travels over the backplane; the session receiver ignores it.
+    /// </summary>
+    ChannelMessage,
 }

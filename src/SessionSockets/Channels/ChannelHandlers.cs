@@ -81,13 +81,14 @@ internal static class ChannelHandlers
                 default:
                     Log.ChannelSubscribed(service.Logger, connection.Id, channel);
 
-                    // The reply first: the joiner's own presence.join, if any, follows it.
-                    context.ReplyRaw(ChannelJson.ChannelData(channel, hasSince));
+                    // Presence first: once the reply is out, the subscriber counts on every node (its own presence.join,
+                    // when it is the user's first connection, arrives just before the reply).
                     if (user is not null)
                     {
                         await service.Presence.UpdateAsync(channel, user, cancellationToken).ConfigureAwait(false);
                     }
 
+                    context.ReplyRaw(ChannelJson.ChannelData(channel, hasSince));
                     return;
             }
         }
@@ -109,12 +110,12 @@ internal static class ChannelHandlers
 
             var connection = Connection(context);
             var service = Service(connection);
-            var removed = service.Registry.Remove(connection, channel);
-            context.ReplyRaw(ChannelJson.ChannelData(channel, withRecovery: false));
-            if (removed?.PresenceUser is { } user)
+            if (service.Registry.Remove(connection, channel)?.PresenceUser is { } user)
             {
                 await service.Presence.UpdateAsync(channel, user, cancellationToken).ConfigureAwait(false);
             }
+
+            context.ReplyRaw(ChannelJson.ChannelData(channel, withRecovery: false));
         }
     }
 

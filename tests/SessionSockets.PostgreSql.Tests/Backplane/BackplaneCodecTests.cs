@@ -25,6 +25,18 @@ public sealed class BackplaneCodecTests
     }
 
     [Test]
+    public void Codec_ChannelPublication_RoundTripsAsKindSixWithItsChannel()
+    {
+        var frame = Encoding.UTF8.GetBytes("""{"type":"chat.message","channel":"room:a","data":{}}""");
+        var text = BackplaneCodec.Encode("n", new BackplaneMessage(BackplaneMessageKind.ChannelMessage, "room:a", frame));
+
+        Assert.That(text, Does.Contain("\"k\":6"));
+        Assert.That(BackplaneCodec.TryDecode(text, out var decoded), Is.True);
+        Assert.That((decoded.Message.Kind, decoded.Message.Target), Is.EqualTo((BackplaneMessageKind.ChannelMessage, "room:a")));
+        Assert.That(decoded.Message.Payload.ToArray(), Is.EqualTo(frame));
+    }
+
+    [Test]
     public void Codec_NonJsonPayload_RoundTripsAsBase64()
     {
         var message = new BackplaneMessage(BackplaneMessageKind.Broadcast, null, new byte[] { 0xFF, 0x00, 0x7B });
@@ -49,7 +61,7 @@ public sealed class BackplaneCodecTests
 
     [TestCase("not json")]
     [TestCase("{}")]
-    [TestCase("""{"v":1,"n":"x","k":6}""")]
+    [TestCase("""{"v":1,"n":"x","k":7}""")]
     [TestCase("""{"v":1,"n":"x","k":99}""")]
     [TestCase("""{"v":2,"n":"x","k":0}""")]
     [TestCase("[1]")]

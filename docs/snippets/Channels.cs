@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+using SessionSockets;
+
+namespace DocsSnippets;
+
+// docs/channels.md
+public static class Channels
+{
+    public static void Namespaces(WebApplicationBuilder builder)
+    {
+        builder.Services.AddSessionWebSockets()
+            .AddSqliteStore("Data Source=sessions.db")
+            .AddChannels("room:", c => c.RequireSession().Presence())
+            .AddChannels("user:", c => c.RequireSession()
+                .Authorize((context, channel) => channel == "user:" + context.Session!.UserId))
+            .AddChannels("ticker:")
+            .AddHandler<RoomSendHandler>();
+    }
+
+    public static void AcrossNodes(WebApplicationBuilder builder)
+    {
+        builder.Services.AddSessionWebSockets()
+            .AddPostgreSqlStore(builder.Configuration.GetConnectionString("Sessions")!)
+            .AddPostgreSqlChannels()
+            .AddChannels("room:", c => c.RequireSession().Presence());
+    }
+
+    public static async Task FromAnywhere(ISocketHub hub, string connectionId, CancellationToken cancellationToken)
+    {
+        await hub.PublishAsync("ticker:EURUSD", "tick", new { bid = 1.0841m }, cancellationToken);
+        await hub.SubscribeAsync(connectionId, "room:support", cancellationToken);
+        IReadOnlyList<PresenceMember> members = await hub.GetPresenceAsync("room:support", cancellationToken);
+        await hub.UnsubscribeAsync(connectionId, "room:support", cancellationToken);
+        _ = members;
+    }
+}
+
+public sealed record RoomSend([Required, StringLength(1000, MinimumLength = 1)] string Text, [Required] string Room);
+
+public sealed class RoomSendHandler(ISocketHub hub) : MessageHandler<RoomSend>("room.send")
+{
+    protected override async ValueTask HandleAsync(MessageContext context, RoomSend data, CancellationToken cancellationToken)
+    {
+        await hub.PublishAsync("room:" + data.Room, "chat.message", new { from = context.Session!.UserId, text = data.Text }, cancellationToken);
+        await context.ReplyAsync(new { ok = true }, cancellationToken);
+    }
+}
