@@ -100,7 +100,15 @@ public sealed class InMemorySessionRepository : ISessionRepository
         cancellationToken.ThrowIfCancellationRequested();
         while (_sessions.TryGetValue(sessionId, out var session))
         {
-            var renewed = session with { ExpiresAt = Truncate(expiresAt), LastSeenAt = Now() };
+            var now = Now();
+            var expiry = Truncate(expiresAt);
+            if (session.ExpiresAt <= now || expiry - now > session.ExpiresAt - session.LastSeenAt)
+            {
+                // Expired, or shortened since its last renewal: the stored row decides, as in DbSessionRepository.
+                return Task.FromResult<SessionInfo?>(session);
+            }
+
+            var renewed = session with { ExpiresAt = expiry, LastSeenAt = now };
             if (_sessions.TryUpdate(sessionId, renewed, session))
             {
                 return Task.FromResult<SessionInfo?>(renewed);

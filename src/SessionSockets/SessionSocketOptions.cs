@@ -59,8 +59,28 @@ public sealed class SessionSocketOptions
 
     /// <summary>Gets or sets the most connections this node holds at once; more are refused with 503. Zero means unlimited.</summary>
     /// <value>0.</value>
+    /// <remarks>
+    /// In production, set it to what the node can hold: about 10 KB of memory per idle connection plus what the
+    /// application keeps per connection, and one file descriptor each (docs/configuration.md gives a worked default).
+    /// </remarks>
     [Range(0, int.MaxValue)]
     public int MaxConnections { get; set; }
+
+    /// <summary>
+    /// Gets or sets the most connections this node holds bound to one session. A handshake over it is refused with 503;
+    /// an in-band <c>session</c> message over it closes the connection with 1008 <c>connection limit</c>. Zero means unlimited.
+    /// </summary>
+    /// <value>100.</value>
+    [Range(0, int.MaxValue)]
+    public int MaxConnectionsPerSession { get; set; } = 100;
+
+    /// <summary>
+    /// Gets or sets the most connections this node holds bound to one user (all of the user's sessions together), refused
+    /// as for <see cref="MaxConnectionsPerSession"/>. Zero means unlimited.
+    /// </summary>
+    /// <value>1000.</value>
+    [Range(0, int.MaxValue)]
+    public int MaxConnectionsPerUser { get; set; } = 1000;
 
     /// <summary>
     /// Gets the origins (such as <c>https://chat.example</c>) allowed besides the request's own host.
@@ -87,6 +107,14 @@ public sealed class SessionSocketOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets how long a token the store did not know (or knew as expired) is answered from memory, so that a flood
+    /// of bogus tokens costs one store round trip per distinct token per this duration. <see cref="TimeSpan.Zero"/> turns it off.
+    /// </summary>
+    /// <value>5 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Gets or sets how often the sessions held by open connections are checked against the store in one batch.</summary>
     /// <value>30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
@@ -112,6 +140,11 @@ public sealed class SessionSocketOptions
     /// <see cref="MessageContext.Data"/> is empty; its pushes still reach the connection.
     /// </remarks>
     public TimeSpan HandlerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how many channels one connection may be subscribed to at once; one more is answered <c>limit_exceeded</c>.</summary>
+    /// <value>100.</value>
+    [Range(1, 100_000)]
+    public int MaxSubscriptions { get; set; } = 100;
 
     /// <summary>Gets or sets how long shutdown waits for queued messages to flush before closes are forced.</summary>
     /// <value>5 seconds.</value>

@@ -75,6 +75,7 @@ public sealed class TestHost : IAsyncDisposable
     /// <param name="services">More services.</param>
     /// <param name="host">Anything else on the application builder.</param>
     /// <param name="retainLogsFrom">The lowest level <see cref="Logs"/> keeps; every entry is formatted regardless.</param>
+    /// <param name="pipeline">Middleware that runs before the library's (forwarded headers, for instance).</param>
     public static async Task<TestHost> StartAsync(
         Action<SessionSocketOptions>? configure = null,
         Action<ISessionSocketsBuilder>? handlers = null,
@@ -82,7 +83,8 @@ public sealed class TestHost : IAsyncDisposable
         TimeProvider? time = null,
         Action<IServiceCollection>? services = null,
         Action<WebApplicationBuilder>? host = null,
-        LogLevel retainLogsFrom = LogLevel.Trace)
+        LogLevel retainLogsFrom = LogLevel.Trace,
+        Action<WebApplication>? pipeline = null)
     {
         var directory = store is null ? Directory.CreateTempSubdirectory("sessionsockets-test-").FullName : null;
         var logs = new LogSink(retainLogsFrom);
@@ -122,6 +124,7 @@ public sealed class TestHost : IAsyncDisposable
         services?.Invoke(builder.Services);
         host?.Invoke(builder);
         var app = builder.Build();
+        pipeline?.Invoke(app);
         app.UseSessionWebSockets();
         await app.StartAsync();
         return new TestHost(app, directory, logs);
@@ -160,9 +163,19 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     /// <summary>Tries an upgrade and returns the HTTP status the server answered with.</summary>
-    public async Task<HttpStatusCode> HandshakeStatusAsync(string? bearer = null, string? origin = null, string? cookie = null)
+    /// <param name="bearer">A token for <c>Authorization: Bearer</c>.</param>
+    /// <param name="origin">The <c>Origin</c> header.</param>
+    /// <param name="cookie">A token for the <c>sid</c> cookie.</param>
+    /// <param name="headers">More request headers (<c>X-Forwarded-Proto</c>, for instance).</param>
+    public async Task<HttpStatusCode> HandshakeStatusAsync(
+        string? bearer = null, string? origin = null, string? cookie = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         using var socket = CreateSocket(bearer, origin, cookie);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            socket.Options.SetRequestHeader(name, value);
+        }
+
         try
         {
             using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);

@@ -80,7 +80,7 @@ public class InMemorySessionRepositoryTests
     [Test]
     public async Task RenewAsync_ExistingSession_MovesExpiryAndLastSeen()
     {
-        var created = await _repository.CreateAsync("alice", TimeSpan.FromMinutes(1));
+        var created = await _repository.CreateAsync("alice", TimeSpan.FromHours(1));
         _time.Advance(TimeSpan.FromMinutes(2));
 
         var renewed = await _repository.RenewAsync(created.Session.Id, _time.GetUtcNow().AddHours(1));

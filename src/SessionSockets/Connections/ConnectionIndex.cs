@@ -55,6 +55,20 @@ internal sealed class ConnectionIndex<T>
         }
     }
 
+    /// <summary>How many connections are under <paramref name="key"/> at this moment.</summary>
+    public int CountOf(string key)
+    {
+        if (!_groups.TryGetValue(key, out var group))
+        {
+            return 0;
+        }
+
+        lock (group)
+        {
+            return group.Count;
+        }
+    }
+
     /// <summary>The connections under <paramref name="key"/> at this moment; empty when there are none.</summary>
     public T[] Snapshot(string key)
     {

@@ -89,6 +89,15 @@ internal sealed class ConnectionRegistry(SessionSocketsMetrics metrics)
         }
     }
 
+    /// <summary>
+    /// Whether one more connection may bind to <paramref name="session"/> under the per-session and per-user limits
+    /// (zero: unlimited). Checked before binding, so concurrent binds may pass it together: the limits are approximate
+    /// by the number of binds in flight at once, which the handshake rate limit bounds.
+    /// </summary>
+    public bool HasRoomFor(SessionInfo session, int maxPerSession, int maxPerUser) =>
+        (maxPerSession <= 0 || _bySession.CountOf(session.Id) < maxPerSession)
+        && (maxPerUser <= 0 || _byUser.CountOf(session.UserId) < maxPerUser);
+
     /// <summary>The connections bound to <paramref name="sessionId"/> now; empty when there are none.</summary>
     public SocketConnection[] BoundToSession(string sessionId) => _bySession.Snapshot(sessionId);
 

@@ -25,7 +25,6 @@ internal sealed class ConnectionSession : IDisposable
     private ITimer? _authTimer;
     private ITimer? _expiryTimer;
     private int _failedAttempts;
-    private DateTimeOffset _lastRenewalAttempt;
     private int _binding;
     private BoundPrincipal? _principal;
 
@@ -70,11 +69,13 @@ internal sealed class ConnectionSession : IDisposable
     }
 
     /// <summary>Binds <paramref name="initial"/> (a session from the handshake), or starts the authentication deadline.</summary>
-    public void Start(SessionInfo? initial)
+    /// <param name="initial">The handshake's session, if any.</param>
+    /// <param name="revocationGeneration">The validator's revocation generation noted before the handshake validated it.</param>
+    public void Start(SessionInfo? initial, long revocationGeneration = long.MaxValue)
     {
         if (initial is not null)
         {
-            Bind(initial);
+            Bind(initial, revocationGeneration);
         }
         else
         {
@@ -82,17 +83,34 @@ internal sealed class ConnectionSession : IDisposable
         }
     }
 
-    public void Bind(SessionInfo session)
+    /// <summary>
+    /// Binds <paramref name="session"/>. When a revocation reached this node after <paramref name="revocationGeneration"/>
+    /// was noted (before the validation that produced the session), the revocation wins: the connection is ended as revoked
+    /// and the result is false. The check runs after the binding is indexed, so a revocation either sees the binding or
+    /// left a tombstone this check sees.
+    /// </summary>
+    public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue)
     {
+        var options = _endpoint.Options;
+        if (Current?.Id != session.Id && !_endpoint.Registry.HasRoomFor(session, options.MaxConnectionsPerSession, options.MaxConnectionsPerUser))
+        {
+            _close.Request(WebSocketCloseStatus.PolicyViolation, "connection limit");
+            return false;
+        }
+
         var previous = Interlocked.Exchange(ref _session, session);
         Interlocked.Increment(ref _binding);
         _changed(previous, session);
-        _lastRenewalAttempt = session.LastSeenAt;
+        if (_endpoint.Validator.IsRevokedSince(session, revocationGeneration))
+        {
+            End("revoked", "session revoked");
+            return false;
+        }
         lock (_timerLock)
         {
             if (_close.IsClosing)
             {
-                return;
+                return true;
             }
 
             _authTimer?.Dispose();
@@ -104,6 +122,8 @@ internal sealed class ConnectionSession : IDisposable
         {
             Log.SessionBound(_endpoint.Logger, _id, SessionTokens.LogPrefix(session.Id), session.UserId);
         }
+
+        return true;
     }
 
     public void Unbind()
@@ -179,7 +199,7 @@ internal sealed class ConnectionSession : IDisposable
         Interlocked.Increment(ref _failedAttempts) >= _endpoint.Options.MaxFailedSessionAttempts;
 
     /// <summary>Whether this message should renew <paramref name="session"/>; the rule is the endpoint's <see cref="SessionRenewal"/>.</summary>
-    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(ref _lastRenewalAttempt, session, now);
+    public bool ShouldRenew(SessionInfo session, DateTimeOffset now) => _endpoint.Renewal.ShouldRenew(session, now);
 
     /// <summary>The connection is closing: no timer fires any more.</summary>
     public void Stop()

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Threading.Channels;
+using SessionSockets.Channels;
 using SessionSockets.Diagnostics;
 using SessionSockets.Messaging;
 
@@ -13,7 +14,7 @@ namespace SessionSockets.Connections;
 /// <see cref="ConnectionClose"/> state machine, the <see cref="ConnectionSession"/> and the rate limiter. Handlers see
 /// it only as an <see cref="IMessageConnection"/>.
 /// </summary>
-internal sealed class SocketConnection : IMessageConnection, IDisposable
+internal sealed class SocketConnection : IChannelSubscriber, IDisposable
 {
     private const int InboundCapacity = 8;
     private static long s_nextId;
@@ -70,9 +71,11 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
     public int CloseCode => (int)_close.Status;
 
     /// <summary>Runs the connection until the client is gone or the close handshake is over. The caller disposes it afterwards.</summary>
-    public async Task RunAsync(SessionInfo? initialSession)
+    /// <param name="initialSession">The handshake's session, if any.</param>
+    /// <param name="revocationGeneration">The validator's revocation generation noted before the handshake validated the session.</param>
+    public async Task RunAsync(SessionInfo? initialSession, long revocationGeneration = long.MaxValue)
     {
-        _session.Start(initialSession);
+        _session.Start(initialSession, revocationGeneration);
 
         var writer = _writer.RunAsync();
         var dispatcher = DispatchLoopAsync();
@@ -88,6 +91,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         await dispatcher.ConfigureAwait(false);
         await writer.ConfigureAwait(false);
         _session.Stop();
+        await Endpoint.Channels.ConnectionClosedAsync(this).ConfigureAwait(false);
         _session.Release();
     }
 
@@ -108,7 +112,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
     public void Abort() => _close.Abort();
 
     /// <inheritdoc/>
-    public void Bind(SessionInfo session) => _session.Bind(session);
+    public bool Bind(SessionInfo session, long revocationGeneration = long.MaxValue) => _session.Bind(session, revocationGeneration);
 
     /// <inheritdoc/>
     public void Unbind() => _session.Unbind();
@@ -136,7 +140,11 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         _socket.Dispose();
     }
 
-    private void OnSessionChanged(SessionInfo? previous, SessionInfo? current) => Endpoint.Registry.SessionChanged(this, previous, current);
+    private void OnSessionChanged(SessionInfo? previous, SessionInfo? current)
+    {
+        Endpoint.Registry.SessionChanged(this, previous, current);
+        Endpoint.Channels.SessionChanged(this, previous, current);
+    }
 
     private void OnClosing()
     {

@@ -1,7 +1,11 @@
+using Microsoft.Extensions.Configuration;
 using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SessionSockets;
 using SessionSockets.Backplane;
+using SessionSockets.Diagnostics;
 using SessionSockets.Hosting;
 using SessionSockets.Messaging;
 using SessionSockets.Messaging.Authorization;
@@ -130,6 +134,43 @@ public static class SessionSocketsBuilderExtensions
         builder.Services.TryAddSingleton<TBackplane>();
         builder.Services.RemoveAll<ISessionBackplane>();
         builder.Services.AddSingleton<ISessionBackplane>(static sp => sp.GetRequiredService<TBackplane>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Authenticates what the backplane carries between nodes: registers <see cref="BackplaneSigner"/> and
+    /// <see cref="BackplaneInbox"/>, with <see cref="BackplaneOptions"/> bound from the <c>SessionSockets:Backplane</c>
+    /// configuration section. A distributed backplane's registration calls this; calling it again is harmless.
+    /// </summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <remarks>
+    /// From then on <c>SessionSockets:Backplane:Key</c> is required: without it, or when it is not 64 hexadecimal
+    /// characters, the application stops at start with an <see cref="OptionsValidationException"/> naming the key.
+    /// </remarks>
+    public static ISessionSocketsBuilder AddBackplaneSecurity(this ISessionSocketsBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (!services.Any(static d => d.ServiceType == typeof(BackplaneSigner)))
+        {
+            services.AddOptions<BackplaneOptions>()
+                .Configure<IServiceProvider>(static (options, sp) => sp.GetService<IConfiguration>()?.GetSection(BackplaneOptions.SectionName).Bind(options))
+                .ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackplaneOptions>, BackplaneOptionsValidator>());
+            services.TryAddSingleton<BackplaneMetrics>();
+            services.AddSingleton(static sp => new BackplaneSigner(
+                sp.GetRequiredService<IOptions<BackplaneOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<BackplaneMetrics>(),
+                sp.GetRequiredService<ILoggerFactory>()));
+            services.TryAddSingleton(static sp => new BackplaneInbox(
+                sp.GetRequiredService<IOptions<BackplaneOptions>>(),
+                sp.GetRequiredService<BackplaneMetrics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>()));
+        }
+
         return builder;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SessionSockets;
 using SessionSockets.Backplane;
+using SessionSockets.Channels;
 using SessionSockets.Connections;
 using SessionSockets.Diagnostics;
 using SessionSockets.Hosting;
@@ -40,7 +41,16 @@ public static class SessionSocketsServiceCollectionExtensions
         if (catalog is null)
         {
             catalog = new HandlerCatalog();
+            foreach (var builtIn in ChannelHandlers.All)
+            {
+                catalog.Registrations.Add(HandlerRegistration.ForInstance(builtIn));
+            }
+
             services.AddSingleton(catalog);
+            services.AddSingleton(new ChannelNamespaces());
+            services.TryAddSingleton<IChannelEngine, InProcessChannelEngine>();
+            services.TryAddSingleton<ChannelRegistry>();
+            services.TryAddSingleton<ChannelService>();
             services.AddOptions<SessionSocketOptions>().BindConfiguration(SessionSocketOptions.SectionName).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionSocketOptions>, SessionSocketOptionsValidator>());
             services.AddMetrics();
@@ -61,7 +71,8 @@ public static class SessionSocketsServiceCollectionExtensions
                 sp.GetKeyedService<ISessionRepository>(SessionSocketsBuilder.StoreKey) ?? throw new InvalidOperationException(
                     "SessionSockets has no session store. Add one after AddSessionWebSockets(), for example .AddSqliteStore(\"Data Source=sessions.db\")."),
                 sp.GetRequiredService<ISessionBackplane>(),
-                sp.GetRequiredService<SessionSocketsMetrics>()));
+                sp.GetRequiredService<SessionSocketsMetrics>(),
+                sp.GetRequiredService<TimeProvider>()));
             services.AddHostedService(static sp => sp.GetRequiredService<SessionMaintenanceService>());
             services.AddHostedService<SessionSocketsLifetimeService>();
         }

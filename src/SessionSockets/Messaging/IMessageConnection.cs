@@ -30,8 +30,11 @@ internal interface IMessageConnection
     /// <summary>Queues a push from a handler, waiting for room in the send queue up to the close timeout.</summary>
     ValueTask EnqueueFromHandlerAsync(byte[] frame, CancellationToken cancellationToken);
 
-    /// <summary>Binds the connection to <paramref name="session"/>, replacing any earlier binding.</summary>
-    void Bind(SessionInfo session);
+    /// <summary>
+    /// Binds the connection to <paramref name="session"/>, replacing any earlier binding; false (and the connection ends
+    /// as revoked) when a revocation arrived after <paramref name="revocationGeneration"/> was noted.
+    /// </summary>
+    bool Bind(SessionInfo session, long revocationGeneration);
 
     /// <summary>Drops the binding (the authentication deadline starts again in in-band mode).</summary>
     void Unbind();

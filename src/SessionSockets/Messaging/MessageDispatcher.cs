@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Diagnostics;
 using SessionSockets.Messaging.Authorization;
 using SessionSockets.Protocol;
+using SessionSockets.Sessions;
 
 namespace SessionSockets.Messaging;
 
@@ -173,9 +174,16 @@ internal sealed class MessageDispatcher
         session = connection.Session;
         if (session is not null && connection.ShouldRenew(session, now))
         {
-            if (!await endpoint.Renewal.RenewAsync(session, now, cancellationToken).ConfigureAwait(false))
+            switch (await endpoint.Renewal.RenewAsync(session, now, cancellationToken).ConfigureAwait(false))
             {
-                connection.EndSession("revoked", "session revoked");
+                case SessionRenewal.Outcome.Gone:
+                    connection.EndSession("revoked", "session revoked");
+                    break;
+                case SessionRenewal.Outcome.Expired:
+                    connection.EndSession("expired", "session expired");
+                    break;
+                default:
+                    break;
             }
         }
     }

@@ -20,6 +20,7 @@ internal sealed class SessionHandler : IMessageHandler
         var token = ReadToken(context.Data.Span);
 
         SessionValidationResult result;
+        var generation = endpoint.Validator.RevocationGeneration;
         try
         {
             result = await endpoint.Validator.ValidateAsync(token, cancellationToken).ConfigureAwait(false);
@@ -35,7 +36,12 @@ internal sealed class SessionHandler : IMessageHandler
         if (result.Status == SessionStatus.Valid)
         {
             var session = result.Session!;
-            connection.Bind(session);
+            if (!connection.Bind(session, generation))
+            {
+                // Revoked while it was being bound: the revoked push is the connection's last frame.
+                return;
+            }
+
             await context.ReplyAsync(new ValidReply("valid", session.UserId, session.ExpiresAt.UtcDateTime), cancellationToken).ConfigureAwait(false);
             return;
         }

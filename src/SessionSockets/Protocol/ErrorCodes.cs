@@ -30,6 +30,6 @@ public static class ErrorCodes
     /// <summary>The application refused this: a channel it does not declare, or its authorization said no.</summary>
     public const string Forbidden = "forbidden";
 
-    /// <summary>A per-connection limit other than the rate was reached (for example <c>MaxSubscriptions</c>).</summary>
+    /// <summary>A per-connection limit other than the rate was reached, such as <see cref="SessionSocketOptions.MaxSubscriptions"/>.</summary>
     public const string LimitExceeded = "limit_exceeded";
 }

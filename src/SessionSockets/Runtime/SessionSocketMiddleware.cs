@@ -16,10 +16,12 @@ internal sealed class SessionSocketMiddleware
 {
     private readonly SessionSocketEndpoint _endpoint;
     private readonly HashSet<string> _allowedOrigins;
+    private readonly HandshakeRateLimiter _rateLimiter;
 
     public SessionSocketMiddleware(SessionSocketEndpoint endpoint)
     {
         _endpoint = endpoint;
+        _rateLimiter = new HandshakeRateLimiter(endpoint.Options.RateLimit);
         _allowedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var origin in endpoint.Options.AllowedOrigins)
         {
@@ -42,6 +44,12 @@ internal sealed class SessionSocketMiddleware
             return;
         }
 
+        if (!_rateLimiter.TryAcquire(context.Connection.RemoteIpAddress))
+        {
+            await RefuseAsync(context, StatusCodes.Status429TooManyRequests, "handshake_rate", "Too many handshakes from this address.").ConfigureAwait(false);
+            return;
+        }
+
         var registry = _endpoint.Registry;
         if (registry.IsShuttingDown)
         {
@@ -58,6 +66,7 @@ internal sealed class SessionSocketMiddleware
         try
         {
             SessionInfo? session = null;
+            var generation = _endpoint.Validator.RevocationGeneration;
             var token = ReadToken(context.Request, options);
             if (token is not null)
             {
@@ -76,6 +85,11 @@ internal sealed class SessionSocketMiddleware
                 if (result.IsValid)
                 {
                     session = result.Session;
+                    if (!registry.HasRoomFor(session!, options.MaxConnectionsPerSession, options.MaxConnectionsPerUser))
+                    {
+                        await RefuseAsync(context, StatusCodes.Status503ServiceUnavailable, "session_connection_limit", "Too many connections for this session.").ConfigureAwait(false);
+                        return;
+                    }
                 }
             }
 
@@ -98,7 +112,7 @@ internal sealed class SessionSocketMiddleware
             Log.ConnectionOpened(_endpoint.Logger, connection.Id, session is null ? null : SessionTokens.LogPrefix(session.Id));
             try
             {
-                await connection.RunAsync(session).ConfigureAwait(false);
+                await connection.RunAsync(session, generation).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -161,7 +175,7 @@ internal sealed class SessionSocketMiddleware
     }
 }
 
-/// <summary>The fail-closed origin rule: no <c>Origin</c> passes; otherwise same host or an exact allowed entry.</summary>
+/// <summary>The fail-closed origin rule: no <c>Origin</c> passes; otherwise the request's own origin (scheme, host, port) or an exact allowed entry.</summary>
 internal static class OriginRules
 {
     public static bool IsAllowed(HttpRequest request, HashSet<string> allowed)
@@ -189,10 +203,11 @@ internal static class OriginRules
             return true;
         }
 
-        var originUri = new Uri(origin);
+        // Same origin means scheme, host and port all equal to the request as ASP.NET Core sees it, i.e. after the
+        // forwarded-headers middleware (when the app runs it behind a proxy): http:// never matches a TLS request.
         return request.Host.HasValue
-            && Uri.TryCreate($"{originUri.Scheme}://{request.Host.Value}", UriKind.Absolute, out var self)
-            && string.Equals(originUri.Authority, self.Authority, StringComparison.OrdinalIgnoreCase);
+            && Normalize($"{request.Scheme}://{request.Host.Value}") is { } self
+            && string.Equals(origin, self, StringComparison.Ordinal);
     }
 
     /// <summary><c>scheme://host[:port]</c> in lower case without a default port, or null when it is not an http(s) origin.</summary>

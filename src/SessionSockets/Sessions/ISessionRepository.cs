@@ -32,11 +32,19 @@ public interface ISessionRepository
     /// <returns>The sessions that exist; missing identifiers are left out.</returns>
     Task<IReadOnlyList<SessionInfo>> GetManyAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken = default);
 
-    /// <summary>Moves the expiry of a session (by identifier) and records the renewal time.</summary>
+    /// <summary>
+    /// Moves the expiry of a live session (by identifier) and records the renewal time. The stored row decides: an
+    /// expired session is not revived, and the new expiry may lie no further from now than the stored session's own
+    /// lifetime (<see cref="SessionInfo.ExpiresAt"/> minus <see cref="SessionInfo.LastSeenAt"/>), so an expiry
+    /// shortened in the store is never extended again by a renewal from an older copy. Shortening is always allowed.
+    /// </summary>
     /// <param name="sessionId">The session's <see cref="SessionInfo.Id"/>.</param>
     /// <param name="expiresAt">The new expiry.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The renewed session, or <see langword="null"/> when it no longer exists.</returns>
+    /// <returns>
+    /// The session as stored afterwards: renewed, or unchanged when the renewal was refused (compare its
+    /// <see cref="SessionInfo.ExpiresAt"/>); <see langword="null"/> when it no longer exists.
+    /// </returns>
     Task<SessionInfo?> RenewAsync(string sessionId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the session a token names; its open sockets are told <c>revoked</c> and closed.</summary>

@@ -8,7 +8,7 @@ namespace SessionSockets.Sessions;
 /// Checks tokens against the store through a memory cache: a validated session is trusted until
 /// <c>min(expiresAt, now + CacheDuration)</c>. Revocations and renewals from the backplane update it at once.
 /// </summary>
-internal sealed class SessionValidator
+internal sealed partial class SessionValidator
 {
     /// <summary>Above this many entries nothing new is cached (the store still answers).</summary>
     internal const int MaxEntries = 100_000;
@@ -19,6 +19,7 @@ internal sealed class SessionValidator
     private readonly TimeProvider _time;
     private readonly SessionSocketsMetrics _metrics;
     private readonly TimeSpan _cacheDuration;
+    private readonly TimeSpan _negativeDuration;
 
     public SessionValidator(ISessionRepository repository, IOptions<SessionSocketOptions> options, TimeProvider time, SessionSocketsMetrics metrics)
     {
@@ -26,7 +27,9 @@ internal sealed class SessionValidator
         _time = time;
         _metrics = metrics;
         _cacheDuration = options.Value.CacheDuration;
+        _negativeDuration = options.Value.NegativeCacheDuration;
         _lookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        _negativeLookup = _negative.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public int Count => _cache.Count;
@@ -48,17 +51,36 @@ internal sealed class SessionValidator
 
         var now = _time.GetUtcNow();
         string? id = null;
-        if (_cacheDuration > TimeSpan.Zero && TryGetCached(token, now, out id) is { } cached)
+        if ((_cacheDuration > TimeSpan.Zero || _negativeDuration > TimeSpan.Zero) && TryGetCached(token, now, out id) is { } cached)
         {
             return cached;
         }
 
+        var generation = RevocationGeneration;
         var result = await _repository.ValidateAsync(token, cancellationToken).ConfigureAwait(false);
+        if (result.Status == SessionStatus.Valid && IsRevokedSince(result.Session!, generation))
+        {
+            // The store answered before a revocation reached it, or the revocation arrived while it answered.
+            result = new SessionValidationResult(SessionStatus.Invalid, null);
+        }
+
         _metrics.Validation(StatusName(result.Status), cacheHit: false);
-        if (result.Status == SessionStatus.Valid && id is not null && _cache.Count < MaxEntries)
+        if (result.Status is SessionStatus.Invalid or SessionStatus.Expired && id is not null)
+        {
+            RememberNegative(id, result, now);
+        }
+        else if (result.Status == SessionStatus.Valid && id is not null && _cacheDuration > TimeSpan.Zero && _cache.Count < MaxEntries)
         {
             var until = now + _cacheDuration;
-            _cache[id] = new Entry(result.Session!, until < result.Session!.ExpiresAt ? until : result.Session.ExpiresAt);
+            var entry = new Entry(result.Session!, until < result.Session!.ExpiresAt ? until : result.Session.ExpiresAt);
+            _cache[id] = entry;
+
+            // A revocation writes its tombstone before it evicts; checking after caching closes the gap between the two.
+            if (IsRevokedSince(result.Session, generation))
+            {
+                _cache.TryRemove(new KeyValuePair<string, Entry>(id, entry));
+                return new SessionValidationResult(SessionStatus.Invalid, null);
+            }
         }
 
         return result;
@@ -90,21 +112,13 @@ internal sealed class SessionValidator
             return null;
         }
 
-        id = new string(key);
-        return null;
-    }
-
-    public void Remove(string sessionId) => _cache.TryRemove(sessionId, out _);
-
-    public void RemoveUser(string userId)
-    {
-        foreach (var pair in _cache)
+        if (TryGetNegative(key, now, out var negativeId) is { } negative)
         {
-            if (pair.Value.Session.UserId == userId)
-            {
-                _cache.TryRemove(pair);
-            }
+            return negative;
         }
+
+        id = negativeId ?? new string(key);
+        return null;
     }
 
     public void Renewed(string sessionId, DateTimeOffset expiresAt, DateTimeOffset renewedAt)
@@ -126,6 +140,9 @@ internal sealed class SessionValidator
                 _cache.TryRemove(pair);
             }
         }
+
+        TrimTombstones(now);
+        TrimNegative(now);
     }
 
     internal static string StatusName(SessionStatus status) => status switch

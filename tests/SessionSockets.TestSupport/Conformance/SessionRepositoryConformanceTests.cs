@@ -301,13 +301,46 @@ public abstract class SessionRepositoryConformanceTests
     }
 
     [Test]
-    public async Task RenewAsync_ExpiredSession_MakesItValidAgain()
+    public async Task RenewAsync_ExpiredSession_IsNotRevivedAndReturnsTheStoredRow()
     {
         var created = await Repository.CreateAsync("alice", TimeSpan.FromMinutes(1));
         Time.Advance(TimeSpan.FromMinutes(2));
 
-        await Repository.RenewAsync(created.Session.Id, Time.GetUtcNow().AddMinutes(1));
+        var renewed = await Repository.RenewAsync(created.Session.Id, Time.GetUtcNow().AddMinutes(1));
 
+        Assert.That(renewed, Is.EqualTo(created.Session), "an expired row is left as it is");
+        Assert.That((await Repository.ValidateAsync(created.Token)).Status, Is.EqualTo(SessionStatus.Expired));
+    }
+
+    [Test]
+    public async Task RenewAsync_ExpiryShortenedSinceTheLastRenewal_IsNotExtendedAgain()
+    {
+        // An administrator cut the eight-hour session to one minute from now (after its last renewal)...
+        var created = await Repository.CreateAsync("alice", TimeSpan.FromHours(8));
+        Time.Advance(TimeSpan.FromHours(1));
+        var shortened = await Repository.RenewAsync(created.Session.Id, Time.GetUtcNow().AddMinutes(1));
+        Time.Advance(TimeSpan.FromSeconds(30));
+
+        // ...then a connection that still believes in eight hours renews from its cached copy.
+        var renewed = await Repository.RenewAsync(created.Session.Id, Time.GetUtcNow().AddHours(8));
+
+        Assert.That(renewed, Is.EqualTo(shortened), "the stored row decides, not the caller's copy");
+        Time.Advance(TimeSpan.FromSeconds(30));
+        Assert.That((await Repository.ValidateAsync(created.Token)).Status, Is.EqualTo(SessionStatus.Expired));
+    }
+
+    [Test]
+    public async Task RenewAsync_SlidingByTheSameLifetime_KeepsSliding()
+    {
+        var created = await Repository.CreateAsync("alice", TimeSpan.FromMinutes(10));
+        SessionInfo? renewed = created.Session;
+        for (var i = 0; i < 5; i++)
+        {
+            Time.Advance(TimeSpan.FromMinutes(6));
+            renewed = await Repository.RenewAsync(created.Session.Id, Time.GetUtcNow().AddMinutes(10));
+        }
+
+        Assert.That(renewed!.ExpiresAt, Is.EqualTo(Time.GetUtcNow().AddMinutes(10)));
         Assert.That((await Repository.ValidateAsync(created.Token)).Status, Is.EqualTo(SessionStatus.Valid));
     }
 
@@ -316,7 +349,8 @@ public abstract class SessionRepositoryConformanceTests
     {
         var created = await Repository.CreateAsync("alice", TimeSpan.FromHours(1));
 
-        await Repository.RenewAsync(created.Session.Id, Start.AddSeconds(1));
+        var renewed = await Repository.RenewAsync(created.Session.Id, Start.AddSeconds(1));
+        Assert.That(renewed!.ExpiresAt, Is.EqualTo(Start.AddSeconds(1)));
         Time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.That((await Repository.ValidateAsync(created.Token)).Status, Is.EqualTo(SessionStatus.Expired));

@@ -5,7 +5,7 @@ using SessionSockets.Tests.Support;
 
 namespace SessionSockets.Tests.Sessions;
 
-/// <summary>The sliding-renewal rule (per connection, once per interval) and the renewal against the store.</summary>
+/// <summary>The sliding-renewal rule (per session, once per interval) and the renewal against the store.</summary>
 public class SessionRenewalTests
 {
     private static readonly DateTimeOffset Now = TestSessions.Start;
@@ -14,62 +14,84 @@ public class SessionRenewalTests
     public void ShouldRenew_SlidingOff_IsFalse()
     {
         var renewal = Create(new SessionSocketOptions { SlidingExpiration = false }, Mock.Of<ISessionRepository>());
-        var last = DateTimeOffset.MinValue;
 
-        Assert.That(renewal.ShouldRenew(ref last, Session(lastSeen: Now.AddHours(-1)), Now), Is.False);
+        Assert.That(renewal.ShouldRenew(Session(lastSeen: Now.AddHours(-1)), Now), Is.False);
     }
 
     [Test]
-    public void ShouldRenew_IntervalPassed_IsTrueOnceAndMovesTheLastAttempt()
+    public void ShouldRenew_IntervalPassed_IsTrueOncePerInterval()
     {
         var renewal = Create(Sliding(TimeSpan.FromMinutes(1)), Mock.Of<ISessionRepository>());
         var session = Session(lastSeen: Now.AddMinutes(-2));
-        var last = session.LastSeenAt;
 
-        var first = renewal.ShouldRenew(ref last, session, Now);
-        var second = renewal.ShouldRenew(ref last, session, Now.AddSeconds(30));
-        var third = renewal.ShouldRenew(ref last, session, Now.AddMinutes(1));
+        var first = renewal.ShouldRenew(session, Now);
+        var second = renewal.ShouldRenew(session, Now.AddSeconds(30));
+        var third = renewal.ShouldRenew(session, Now.AddMinutes(1));
 
         Assert.That(first, Is.True);
         Assert.That(second, Is.False);
         Assert.That(third, Is.True);
-        Assert.That(last, Is.EqualTo(Now.AddMinutes(1)));
+    }
+
+    [Test]
+    public void ShouldRenew_ManyConnectionsOfOneSession_RenewsOncePerIntervalForAll()
+    {
+        // Each connection holds its own copy of the session (none has seen the renewal yet): the limit is the session's.
+        var renewal = Create(Sliding(TimeSpan.FromMinutes(1)), Mock.Of<ISessionRepository>());
+        var copies = Enumerable.Range(0, 10).Select(_ => Session(lastSeen: Now.AddMinutes(-2))).ToList();
+
+        var renewals = copies.Count(copy => renewal.ShouldRenew(copy, Now));
+        var other = renewal.ShouldRenew(TestSessions.For("other", "bob", Now.AddMinutes(3)) with { LastSeenAt = Now.AddMinutes(-2) }, Now);
+
+        Assert.That(renewals, Is.EqualTo(1));
+        Assert.That(other, Is.True, "another session has its own allowance");
     }
 
     [Test]
     public void ShouldRenew_SessionSeenWithinTheInterval_IsFalse()
     {
         var renewal = Create(Sliding(TimeSpan.FromMinutes(1)), Mock.Of<ISessionRepository>());
-        var last = Now.AddHours(-1);
 
-        Assert.That(renewal.ShouldRenew(ref last, Session(lastSeen: Now.AddSeconds(-30)), Now), Is.False);
-        Assert.That(last, Is.EqualTo(Now.AddHours(-1)));
+        Assert.That(renewal.ShouldRenew(Session(lastSeen: Now.AddSeconds(-30)), Now), Is.False);
     }
 
     [Test]
-    public async Task RenewAsync_Renewed_ExtendsByTheSessionsLifetimeAndReturnsTrue()
+    public async Task RenewAsync_StoreRefusesAnExpiredRow_IsExpired()
     {
         var store = new Mock<ISessionRepository>();
         var session = Session(lastSeen: Now.AddMinutes(-5));
-        store.Setup(s => s.RenewAsync(session.Id, Now.AddMinutes(5), It.IsAny<CancellationToken>())).ReturnsAsync(session);
+        var stored = session with { ExpiresAt = Now.AddSeconds(-1) };
+        store.Setup(s => s.RenewAsync(session.Id, It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync(stored);
         var renewal = Create(Sliding(TimeSpan.FromMinutes(1)), store.Object);
 
-        var valid = await renewal.RenewAsync(session, Now, CancellationToken.None);
+        Assert.That(await renewal.RenewAsync(session, Now, CancellationToken.None), Is.EqualTo(SessionRenewal.Outcome.Expired));
+    }
 
-        Assert.That(valid, Is.True);
+    [Test]
+    public async Task RenewAsync_Renewed_ExtendsByTheSessionsLifetimeAndIsValid()
+    {
+        var store = new Mock<ISessionRepository>();
+        var session = Session(lastSeen: Now.AddMinutes(-5));
+        store.Setup(s => s.RenewAsync(session.Id, Now.AddMinutes(5), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(session with { ExpiresAt = Now.AddMinutes(5), LastSeenAt = Now });
+        var renewal = Create(Sliding(TimeSpan.FromMinutes(1)), store.Object);
+
+        var outcome = await renewal.RenewAsync(session, Now, CancellationToken.None);
+
+        Assert.That(outcome, Is.EqualTo(SessionRenewal.Outcome.Valid));
         store.Verify(s => s.RenewAsync(session.Id, Now.AddMinutes(5), It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Test]
-    public async Task RenewAsync_GoneFromTheStore_ReturnsFalse()
+    public async Task RenewAsync_GoneFromTheStore_IsGone()
     {
         var store = new Mock<ISessionRepository>();
         store.Setup(s => s.RenewAsync(It.IsAny<string>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ReturnsAsync((SessionInfo?)null);
         var renewal = Create(Sliding(TimeSpan.FromMinutes(1)), store.Object);
 
-        var valid = await renewal.RenewAsync(Session(lastSeen: Now.AddMinutes(-5)), Now, CancellationToken.None);
+        var outcome = await renewal.RenewAsync(Session(lastSeen: Now.AddMinutes(-5)), Now, CancellationToken.None);
 
-        Assert.That(valid, Is.False);
+        Assert.That(outcome, Is.EqualTo(SessionRenewal.Outcome.Gone));
     }
 
     [Test]
@@ -79,9 +101,9 @@ public class SessionRenewalTests
         store.Setup(s => s.RenewAsync(It.IsAny<string>(), It.IsAny<DateTimeOffset>(), It.IsAny<CancellationToken>())).ThrowsAsync(new InvalidOperationException("down"));
         var renewal = Create(Sliding(TimeSpan.FromMinutes(1)), store.Object);
 
-        var valid = await renewal.RenewAsync(Session(lastSeen: Now.AddMinutes(-5)), Now, CancellationToken.None);
+        var outcome = await renewal.RenewAsync(Session(lastSeen: Now.AddMinutes(-5)), Now, CancellationToken.None);
 
-        Assert.That(valid, Is.True);
+        Assert.That(outcome, Is.EqualTo(SessionRenewal.Outcome.Valid));
     }
 
     private static SessionSocketOptions Sliding(TimeSpan interval) => new() { SlidingExpiration = true, RenewalInterval = interval };

@@ -97,16 +97,20 @@ public class SessionValidatorTests
 
     [TestCase(SessionStatus.Invalid)]
     [TestCase(SessionStatus.Expired)]
-    public async Task ValidateAsync_NonValidStoreAnswer_IsNotCached(SessionStatus status)
+    public async Task ValidateAsync_NonValidStoreAnswer_IsCachedOnlyForTheNegativeCacheDuration(SessionStatus status)
     {
         _store.Setup(s => s.ValidateAsync(Token, It.IsAny<CancellationToken>())).ReturnsAsync(new SessionValidationResult(status, null));
         var validator = Create();
 
         var first = await validator.ValidateAsync(Token, default);
         var second = await validator.ValidateAsync(Token, default);
+        _time.Advance(new SessionSocketOptions().NegativeCacheDuration);
+        var third = await validator.ValidateAsync(Token, default);
 
         Assert.That(first.Status, Is.EqualTo(status));
         Assert.That(second.Status, Is.EqualTo(status));
+        Assert.That(third.Status, Is.EqualTo(status));
+        Assert.That(validator.Count, Is.Zero, "never in the positive cache");
         VerifyStoreCalls(Token, 2);
     }
 

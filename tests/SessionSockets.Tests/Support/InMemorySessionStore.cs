@@ -57,7 +57,13 @@ internal sealed class InMemorySessionStore(TimeProvider time) : ISessionReposito
             return Task.FromResult<SessionInfo?>(null);
         }
 
-        var renewed = session with { ExpiresAt = expiresAt, LastSeenAt = time.GetUtcNow() };
+        var now = time.GetUtcNow();
+        if (session.ExpiresAt <= now || expiresAt - now > session.ExpiresAt - session.LastSeenAt)
+        {
+            return Task.FromResult<SessionInfo?>(session);
+        }
+
+        var renewed = session with { ExpiresAt = expiresAt, LastSeenAt = now };
         _sessions[sessionId] = renewed;
         return Task.FromResult<SessionInfo?>(renewed);
     }

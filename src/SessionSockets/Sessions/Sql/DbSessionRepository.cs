@@ -12,7 +12,7 @@ namespace SessionSockets.Sessions.Sql;
 /// quoted once. Times are stored as Unix milliseconds and read from the <see cref="System.TimeProvider"/>.
 /// A session is valid while its expiry is later than now. A store fault propagates as the provider's exception.
 /// </remarks>
-public abstract class DbSessionRepository : ISessionRepository
+public abstract partial class DbSessionRepository : ISessionRepository
 {
     private const int MaxUserIdLength = 256;
 
@@ -162,26 +162,6 @@ public abstract class DbSessionRepository : ISessionRepository
         }
 
         return found;
-    }
-
-    /// <inheritdoc />
-    public async Task<SessionInfo?> RenewAsync(string sessionId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(sessionId);
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var command = CreateCommand(connection, _queries.Renew);
-            await using (command.ConfigureAwait(false))
-            {
-                AddParameter(command, SessionQueries.ExpiresAtParameter, expiresAt.ToUnixTimeMilliseconds());
-                AddParameter(command, SessionQueries.LastSeenAtParameter, Now().ToUnixTimeMilliseconds());
-                AddParameter(command, SessionQueries.IdParameter, sessionId);
-                var found = new List<SessionInfo>(1);
-                await ReadSessionsAsync(command, found, cancellationToken).ConfigureAwait(false);
-                return found.Count == 0 ? null : found[0];
-            }
-        }
     }
 
     /// <inheritdoc />

@@ -69,7 +69,12 @@ internal sealed partial class SessionQueries
             + $"{p(ExpiresAtParameter)}, {p(LastSeenAtParameter)}, {p(DataParameter)})";
         SelectById = $"SELECT {select} FROM {tableName} WHERE {id} = {p(IdParameter)}";
         SelectMany = $"SELECT {select} FROM {tableName} WHERE {dialect.IdListCondition(id, p(IdsParameter))}";
-        Renew = $"UPDATE {tableName} SET {expires} = {p(ExpiresAtParameter)}, {lastSeen} = {p(LastSeenAtParameter)} WHERE {id} = {p(IdParameter)} RETURNING {select}";
+        // The guard reads the stored row, never the caller's copy: an expired row is not revived, and the new expiry may
+        // not lie further from now than the row's own lifetime (expiry minus last renewal), so an expiry shortened in the
+        // store behind the library's back stays short.
+        Renew = $"UPDATE {tableName} SET {expires} = {p(ExpiresAtParameter)}, {lastSeen} = {p(LastSeenAtParameter)} "
+            + $"WHERE {id} = {p(IdParameter)} AND {expires} > {p(LastSeenAtParameter)} "
+            + $"AND {expires} - {lastSeen} >= {p(ExpiresAtParameter)} - {p(LastSeenAtParameter)} RETURNING {select}";
         DeleteById = $"DELETE FROM {tableName} WHERE {id} = {p(IdParameter)}";
         DeleteByUser = $"DELETE FROM {tableName} WHERE {user} = {p(UserIdParameter)}";
         DeleteExpired = $"DELETE FROM {tableName} WHERE {expires} <= {p(NowParameter)}";
