@@ -173,9 +173,9 @@ export type SendArgs<Data> = [undefined] extends [Data] ? [data?: Data] : [data:
 
 export type ErrorCode =
   | 'invalid_json' | 'invalid_message' | 'unknown_type' | 'unauthorized' | 'invalid_data'
-  | 'rate_limited' | 'unavailable' | 'handler_error'
+  | 'rate_limited' | 'unavailable' | 'handler_error' | 'forbidden' | 'limit_exceeded'
   | 'timeout' | 'queue_full' | 'connection_closed' | 'closed' | 'session_ended' | 'aborted'
-  | 'session_provider_failed' | 'invalid_reply' | 'connect_failed'
+  | 'session_provider_failed' | 'invalid_reply' | 'connect_failed' | 'unsubscribed'
   | (string & {});
 
 export declare class SessionSocketError extends Error {
@@ -204,6 +204,109 @@ export interface LifecycleEvents<Pushes extends PushMap = AnyPushes> {
 /** Push types a listener can subscribe to by name: those of the map that are not lifecycle events. */
 export type PushType<Pushes extends PushMap> = Exclude<keyof Pushes & string, keyof LifecycleEvents>;
 
+/** Where a subscription stopped: the channel's epoch and the last offset seen (docs/protocol.md, History and recovery). */
+export interface StreamPosition {
+  epoch: string;
+  offset: number;
+}
+
+export interface SubscribeOptions {
+  /** Where an earlier subscription stopped; the client sends its own after every reconnect. */
+  since?: StreamPosition;
+}
+
+/** The data of a subscribe reply, as the `subscribed` and `recovered` events and `ready` report it. */
+export interface SubscribedInfo {
+  channel: string;
+  /** The channel's epoch, when its namespace keeps history. */
+  epoch?: string;
+  /** The newest publication's offset (0 when none), when its namespace keeps history. */
+  offset?: number;
+  /** Present after a subscribe with `since`: false means publications were missed (reload your state). */
+  recovered?: boolean;
+  /** False for the first reply, true when the client subscribed again (after a reconnect or with `since`). */
+  resubscribed: boolean;
+}
+
+/** Why a subscription ended: `client` (unsubscribe()), `closed` (socket.close()), a refusal's error code, or the server's reason. */
+export interface UnsubscribedInfo {
+  channel: string;
+  reason: 'client' | 'closed' | 'forbidden' | 'unauthorized' | 'limit_exceeded' | 'invalid_data' | (string & {});
+  /** The server's refusal, when there was one. */
+  error?: SessionSocketError;
+}
+
+/** One user in a channel's presence: connections subscribed to it, on every node. */
+export interface PresenceMember {
+  userId: string;
+  connections: number;
+}
+
+/** A push that belongs to a channel: a publication (with `offset` when the channel keeps history) or a presence event. */
+export interface ChannelEnvelopeOf<K extends string, Data> {
+  type: K;
+  channel: string;
+  offset?: number;
+  data: Data;
+}
+
+/** The channel envelope a subscription's `message` listener receives. */
+export type ChannelEnvelope<Publications extends PushMap = AnyPushes> = {
+  [K in keyof Publications & string]: ChannelEnvelopeOf<K, Publications[K]>;
+}[keyof Publications & string] | ChannelEnvelopeOf<'presence.join' | 'presence.leave', { userId: string }>;
+
+/** The events of a subscription itself (reserved: a publication of one of these types reaches only `message`). */
+export interface SubscriptionEvents<Publications extends PushMap = AnyPushes> {
+  subscribed: (info: SubscribedInfo) => void;
+  recovered: (info: SubscribedInfo) => void;
+  unsubscribed: (info: UnsubscribedInfo) => void;
+  error: (error: SessionSocketError) => void;
+  message: (envelope: ChannelEnvelope<Publications>) => void;
+}
+
+/** Presence events of a channel whose namespace enables presence. */
+export interface PresenceEvents {
+  'presence.join': (data: { userId: string }, envelope: ChannelEnvelopeOf<'presence.join', { userId: string }>) => void;
+  'presence.leave': (data: { userId: string }, envelope: ChannelEnvelopeOf<'presence.leave', { userId: string }>) => void;
+}
+
+/** Publication types a subscription listener can name: those of the map that are not reserved. */
+export type PublicationType<Publications extends PushMap> =
+  Exclude<keyof Publications & string, keyof SubscriptionEvents | keyof PresenceEvents>;
+
+export type SubscriptionState = 'subscribing' | 'subscribed' | 'unsubscribed';
+
+/**
+ * A channel subscription (`socket.subscribe(channel)`). It is made again after every reconnect and
+ * re-authentication (with `since` once the channel's history gave a position) until
+ * `unsubscribe()`, the server's unsubscribe push, a refusal or `socket.close()` ends it.
+ * @typeParam Publications - publication types of this channel → their data.
+ */
+export declare class Subscription<Publications extends PushMap = AnyPushes> {
+  readonly channel: string;
+  readonly state: SubscriptionState;
+  /** The channel's epoch, once a reply gave one. */
+  readonly epoch: string | undefined;
+  /** The last offset seen (from a reply or a publication). */
+  readonly offset: number | undefined;
+  /** Resolves with the first reply; rejects when the subscription ends before it (never unhandled). */
+  readonly ready: Promise<SubscribedInfo>;
+
+  on<K extends keyof SubscriptionEvents>(name: K, listener: SubscriptionEvents<Publications>[K]): () => void;
+  on<K extends keyof PresenceEvents>(name: K, listener: PresenceEvents[K]): () => void;
+  on<Data = any>(type: LooseType<Publications>, listener: (data: Data, envelope: ChannelEnvelopeOf<string, Data>) => void): () => void;
+  on<K extends PublicationType<Publications>>(type: K, listener: (data: Publications[K], envelope: ChannelEnvelopeOf<K, Publications[K]>) => void): () => void;
+  once<K extends keyof SubscriptionEvents>(name: K, listener: SubscriptionEvents<Publications>[K]): () => void;
+  once<K extends keyof PresenceEvents>(name: K, listener: PresenceEvents[K]): () => void;
+  once<Data = any>(type: LooseType<Publications>, listener: (data: Data, envelope: ChannelEnvelopeOf<string, Data>) => void): () => void;
+  once<K extends PublicationType<Publications>>(type: K, listener: (data: Publications[K], envelope: ChannelEnvelopeOf<K, Publications[K]>) => void): () => void;
+  off(name: string, listener: (...args: any[]) => void): void;
+  /** Who is in the channel, on every node (a subscriber of a namespace with presence; else `forbidden`). */
+  presence(options?: { timeout?: number; signal?: AbortSignal }): Promise<PresenceMember[]>;
+  /** Ends the subscription; resolves once the server answered (at once while disconnected). */
+  unsubscribe(): Promise<void>;
+}
+
 /**
  * A connection to a SessionSockets endpoint. The type arguments are optional: without them every
  * type, data and reply is `any`; with them `request`, `send`, `on` and `once` accept only the
@@ -230,6 +333,14 @@ export declare class SessionSocket<Pushes extends PushMap = AnyPushes, Requests 
   /** Fire-and-forget: sends `{type, data}` without an id. */
   send<K extends keyof Requests & string>(type: K, ...args: SendArgs<Requests[K]['request']>): void;
   setSessionId(sessionId: SessionIdProvider | undefined): void;
+  /**
+   * Subscribes to a channel (1-128 characters of `A-Z a-z 0-9 . _ : - / @`; anything else throws a
+   * TypeError). The same subscription again while it lasts. Its publications reach its listeners,
+   * not the socket's.
+   */
+  subscribe<Publications extends PushMap = AnyPushes>(channel: string, options?: SubscribeOptions): Subscription<Publications>;
+  /** The subscriptions that last, by channel (a copy). */
+  readonly subscriptions: ReadonlyMap<string, Subscription<any>>;
 
   on<K extends keyof LifecycleEvents>(name: K, listener: LifecycleEvents<Pushes>[K]): () => void;
   on<Data = any>(pushType: LooseType<Pushes>, listener: (data: Data, envelope: PushEnvelopeOf<string, Data>) => void): () => void;

@@ -43,6 +43,7 @@ const SESSION_CLOSE_REASONS = new Map([
 ]);
 
 const TYPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+const CHANNEL_PATTERN = /^[A-Za-z0-9._:\-/@]{1,128}$/;
 const SOCKET_CONNECTING = 0;
 const SOCKET_OPEN = 1;
 const INTERNAL_CLOSE_CODE = 4000; // what this client sends when it abandons a dead connection
@@ -51,7 +52,8 @@ const INTERNAL_CLOSE_CODE = 4000; // what this client sends when it abandons a d
  * Error raised by the client. `code` is either a server error code from docs/protocol.md (Errors)
  * (`unknown_type`, `unauthorized`, `invalid_data`, …) or one of the client's own:
  * `timeout`, `queue_full`, `connection_closed`, `closed`, `session_ended`, `aborted`,
- * `session_provider_failed`, `invalid_reply`.
+ * `session_provider_failed`, `invalid_reply`. Channel refusals are the server's `forbidden`,
+ * `unauthorized`, `limit_exceeded`, `invalid_data`.
  */
 export class SessionSocketError extends Error {
   /**
@@ -146,6 +148,8 @@ export class SessionSocket {
     this._openedInRun = false;
     this._session = null; // last session info {status, userId?, expiresAt?}
     this._sessionEnded = null; // status that ended the session on the current connection
+    this._subscriptions = new Map(); // channel -> Subscription the application holds
+    this._closedByApp = false;
   }
 
   /** Current state, one of {@link States}. */
@@ -156,6 +160,11 @@ export class SessionSocket {
   /** Last session information reported by the server (`{status, userId?, expiresAt?}`), or null. */
   get session() {
     return this._session;
+  }
+
+  /** The subscriptions the application holds (subscribing or subscribed), by channel. */
+  get subscriptions() {
+    return new Map(this._subscriptions);
   }
 
   /** Number of messages waiting in the outgoing queue. */
@@ -195,6 +204,7 @@ export class SessionSocket {
       case States.IDLE:
       case States.CLOSED:
       case States.UNAUTHENTICATED:
+        this._closedByApp = false;
         this._attempt = 0;
         this._openedInRun = false;
         this._sessionEnded = null;
@@ -229,8 +239,10 @@ export class SessionSocket {
 
     this._clearRetry();
     const conn = this._conn;
+    this._closedByApp = true;
     this._setState(States.CLOSED);
     this._rejectAll('closed', 'The connection was closed by the application.');
+    for (const subscription of [...this._subscriptions.values()]) subscription._end('closed');
     if (!conn) return Promise.resolve();
     if (conn.closing) return conn.closing;
 
@@ -362,6 +374,37 @@ export class SessionSocket {
   }
 
   /**
+   * Subscribes to a channel (docs/protocol.md, Channels) and returns its {@link Subscription}: the
+   * same object again while the channel is subscribed. The `subscribe` message goes out as soon as
+   * the connection is open (and authenticated), before queued messages, and again after every
+   * reconnection and re-authentication, with `since` (the last epoch and offset seen) once the
+   * channel's history gave one. Publications (pushes carrying this `channel`) reach the
+   * subscription's listeners, not the socket's.
+   * @param {string} channel 1-128 characters of `A-Z a-z 0-9 . _ : - / @`.
+   * @param {{since?: {epoch: string, offset: number}}} [options] where a previous subscription stopped.
+   * @returns {Subscription}
+   */
+  subscribe(channel, options = {}) {
+    channel = String(channel);
+    if (!CHANNEL_PATTERN.test(channel)) {
+      throw new TypeError(`Invalid channel '${channel}': 1-128 characters of A-Z a-z 0-9 . _ : - / @`);
+    }
+    if (this._state === States.CLOSED && this._conn === null && this._closedByApp) {
+      throw new SessionSocketError('closed', 'The socket was closed: call connect() first.');
+    }
+    const existing = this._subscriptions.get(channel);
+    if (existing) return existing;
+    const since = options?.since;
+    if (since !== undefined && (typeof since?.epoch !== 'string' || !Number.isInteger(since?.offset) || since.offset < 0)) {
+      throw new TypeError('options.since must be {epoch: string, offset: non-negative integer}.');
+    }
+    const subscription = new Subscription(this, channel, since);
+    this._subscriptions.set(channel, subscription);
+    if (this._canTransmit() && this._conn.ready) this._sendSubscribe(this._conn, subscription);
+    return subscription;
+  }
+
+  /**
    * Replaces `options.sessionId` (a token or an async function returning one). When the client
    * is waiting for a new session (state `unauthenticated`), it reconnects with it at once;
    * otherwise the new value is used from the next (re)connection on.
@@ -370,6 +413,39 @@ export class SessionSocket {
   setSessionId(sessionId) {
     this._opts.sessionId = sessionId;
     if (this._state === States.UNAUTHENTICATED) this.connect();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Channels
+
+  _sendSubscribe(conn, subscription) {
+    const data = { channel: subscription.channel };
+    const since = subscription._since();
+    if (since) data.since = since;
+    subscription._attempts += 1;
+    const attempt = subscription._attempts;
+    this._internalRequest(conn, 'subscribe', data).then(
+      (reply) => {
+        if (subscription._attempts === attempt) subscription._subscribed(reply, since !== undefined);
+      },
+      (error) => {
+        if (subscription._attempts !== attempt || QUIET_SUBSCRIBE_ERRORS.has(error.code)) return; // sent again on the next open
+        if (error.serverError && !RETRIED_SUBSCRIBE_ERRORS.has(error.code)) subscription._end(error.code, error);
+        else subscription._emitError(error); // timeout, rate_limited, unavailable: tried again on the next open
+      },
+    );
+  }
+
+  _unsubscribe(subscription) {
+    if (this._subscriptions.get(subscription.channel) === subscription) this._subscriptions.delete(subscription.channel);
+    subscription._attempts += 1; // a subscribe reply still on its way changes nothing now
+    const conn = this._conn;
+    if (!this._canTransmit() || !conn.ready) return Promise.resolve(); // the server forgets it with the connection
+    return this._internalRequest(conn, 'unsubscribe', { channel: subscription.channel }).then(noop, noop);
+  }
+
+  _forget(subscription) {
+    if (this._subscriptions.get(subscription.channel) === subscription) this._subscriptions.delete(subscription.channel);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -572,6 +648,9 @@ export class SessionSocket {
     conn.connectTimer = null;
     const reconnected = this._openedInRun;
     this._openedInRun = true;
+    // subscriptions first: a queued message may need one (the server handles messages in order)
+    for (const subscription of [...this._subscriptions.values()]) this._sendSubscribe(conn, subscription);
+    if (this._conn !== conn) return;
     this._flushQueue(conn);
     if (this._conn !== conn) return;
     this._setState(States.OPEN);
@@ -640,6 +719,20 @@ export class SessionSocket {
       return;
     }
 
+    if (typeof message.channel === 'string') {
+      // a publication or a presence event: it belongs to the channel's subscription
+      this._emit('message', message);
+      this._subscriptions.get(message.channel)?._deliver(message);
+      return;
+    }
+    if (type === 'unsubscribe') {
+      // the server ended a subscription itself
+      this._emit('message', message);
+      const channel = typeof data?.channel === 'string' ? data.channel : undefined;
+      const subscription = channel === undefined ? undefined : this._subscriptions.get(channel);
+      subscription?._end(typeof data?.reason === 'string' ? data.reason : 'server');
+      return;
+    }
     if (type === 'session') {
       const status = typeof data?.status === 'string' ? data.status : 'unknown';
       if (status === 'revoked' || status === 'expired') {
@@ -792,5 +885,164 @@ export class SessionSocket {
 }
 
 const RESERVED_EVENTS = new Set(['open', 'close', 'session', 'state', 'error', 'message']);
+
+/** Subscribe refusals that may succeed later on the same terms: the subscription is kept and tried again on the next open. */
+const RETRIED_SUBSCRIBE_ERRORS = new Set(['rate_limited', 'unavailable', 'handler_error']);
+
+/** The connection (or the session) ended before the subscribe reply: nothing to report, it goes out again on the next open. */
+const QUIET_SUBSCRIBE_ERRORS = new Set(['connection_closed', 'session_ended', 'closed']);
+
+/** Events of a subscription itself; a publication of one of these types reaches only `message` listeners. */
+const SUBSCRIPTION_EVENTS = new Set(['subscribed', 'recovered', 'unsubscribed', 'error', 'message']);
+
+/**
+ * One channel subscription of a {@link SessionSocket}, made by `socket.subscribe(channel)`.
+ * States: `subscribing` (until the server's reply), `subscribed`, `unsubscribed` (for good: by
+ * `unsubscribe()`, by the server, by a refusal, or by `socket.close()`).
+ * Events: a publication's type (`on('chat.message', (data, envelope) => …)`), `presence.join` and
+ * `presence.leave`, and `subscribed` (every reply, after each (re)subscribe), `recovered` (the reply
+ * to a subscribe with `since`: `{recovered: false}` means publications were missed, reload),
+ * `unsubscribed` (`{reason, error?}`), `error`, `message` (every envelope of the channel).
+ */
+export class Subscription {
+  constructor(socket, channel, since) {
+    this._socket = socket;
+    this.channel = channel;
+    this._state = 'subscribing';
+    this._listeners = new Map();
+    this._attempts = 0;
+    this.epoch = since?.epoch;
+    this.offset = since?.offset;
+    this._ready = new Promise((resolve, reject) => {
+      this._resolveReady = resolve;
+      this._rejectReady = reject;
+    });
+    this._ready.catch(noop);
+  }
+
+  /** `subscribing`, `subscribed` or `unsubscribed`. */
+  get state() {
+    return this._state;
+  }
+
+  /** Resolves with the first subscribe reply's data; rejects when the subscription ends before it. */
+  get ready() {
+    return this._ready;
+  }
+
+  /** Adds a listener (see the class for the names); returns a function that removes it. */
+  on(name, listener) {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    let set = this._listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this._listeners.set(name, set);
+    }
+    set.add(listener);
+    return () => this.off(name, listener);
+  }
+
+  /** Like {@link on}, for one call only. */
+  once(name, listener) {
+    const off = this.on(name, (...args) => {
+      off();
+      listener(...args);
+    });
+    return off;
+  }
+
+  /** Removes a listener added with {@link on}. */
+  off(name, listener) {
+    this._listeners.get(name)?.delete(listener);
+  }
+
+  /**
+   * Asks the server who is in the channel (a namespace with presence): resolves with
+   * `[{userId, connections}]`, every user with a subscribed connection on any node.
+   * @param {{timeout?: number, signal?: AbortSignal}} [options]
+   * @returns {Promise<Array<{userId: string, connections: number}>>}
+   */
+  async presence(options = {}) {
+    if (this._state === 'unsubscribed') {
+      throw new SessionSocketError('unsubscribed', `The subscription to '${this.channel}' has ended.`);
+    }
+    const reply = await this._socket.request('presence', { channel: this.channel }, { timeout: options.timeout, signal: options.signal });
+    return Array.isArray(reply?.members) ? reply.members : [];
+  }
+
+  /**
+   * Ends the subscription: no publication reaches it from now on, and the server is told when
+   * connected. Resolves when the server answered (or at once when disconnected).
+   * @returns {Promise<void>}
+   */
+  unsubscribe() {
+    if (this._state === 'unsubscribed') return Promise.resolve();
+    const sent = this._socket._unsubscribe(this);
+    this._end('client');
+    return sent;
+  }
+
+  _since() {
+    return typeof this.epoch === 'string' && Number.isInteger(this.offset) ? { epoch: this.epoch, offset: this.offset } : undefined;
+  }
+
+  _subscribed(reply, withSince) {
+    if (this._state === 'unsubscribed') return;
+    const data = reply && typeof reply === 'object' ? reply : {};
+    const epochChanged = typeof data.epoch === 'string' && data.epoch !== this.epoch;
+    if (typeof data.epoch === 'string') this.epoch = data.epoch;
+    // the reply's offset is the channel's newest; after a recovery the missed publications follow it, so keep ours
+    if (Number.isInteger(data.offset) && (epochChanged || data.recovered !== true || !Number.isInteger(this.offset))) {
+      this.offset = data.offset;
+    }
+    const first = this._state === 'subscribing';
+    this._state = 'subscribed';
+    const info = { channel: this.channel, resubscribed: withSince || !first };
+    if (typeof data.epoch === 'string') info.epoch = data.epoch;
+    if (Number.isInteger(data.offset)) info.offset = data.offset;
+    if (typeof data.recovered === 'boolean') info.recovered = data.recovered;
+    if (first) this._resolveReady(info);
+    this._emit('subscribed', info);
+    if (withSince && typeof data.recovered === 'boolean') this._emit('recovered', info);
+  }
+
+  _deliver(message) {
+    if (this._state === 'unsubscribed') return;
+    if (Number.isInteger(message.offset)) {
+      // at most once: a publication this subscription already saw (in this epoch) is dropped
+      if (Number.isInteger(this.offset) && message.offset <= this.offset) return;
+      this.offset = message.offset;
+    }
+    this._emit('message', message);
+    if (!SUBSCRIPTION_EVENTS.has(message.type)) this._emit(message.type, message.data, message);
+  }
+
+  _end(reason, error = undefined) {
+    if (this._state === 'unsubscribed') return;
+    this._state = 'unsubscribed';
+    this._socket._forget(this);
+    const info = { channel: this.channel, reason };
+    if (error) info.error = error;
+    this._rejectReady(error ?? new SessionSocketError('unsubscribed', `The subscription to '${this.channel}' ended (${reason}).`, { reason }));
+    if (error) this._emit('error', error);
+    this._emit('unsubscribed', info);
+  }
+
+  _emitError(error) {
+    this._emit('error', error);
+  }
+
+  _emit(name, ...args) {
+    const set = this._listeners.get(name);
+    if (!set || set.size === 0) return;
+    for (const listener of [...set]) {
+      try {
+        listener(...args);
+      } catch (error) {
+        reportListenerError(error);
+      }
+    }
+  }
+}
 
 export default SessionSocket;

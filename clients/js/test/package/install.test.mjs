@@ -100,7 +100,7 @@ test('a fresh ESM project imports SessionSocket by the package name and connects
     }));
     await socket.close();
   `);
-  assert.deepEqual(result.exports, ['RETRYABLE_CLOSE_CODES', 'SessionSocket', 'SessionSocketError', 'States', 'default']);
+  assert.deepEqual(result.exports, ['RETRYABLE_CLOSE_CODES', 'SessionSocket', 'SessionSocketError', 'States', 'Subscription', 'default']);
   assert.equal(result.isDefault, true);
   assert.equal(result.resolved, pathToFileURL(path.join(packed.installed, 'src', 'session-socket.js')).href);
   assert.equal(result.whileConnecting, 'connecting');

@@ -72,4 +72,14 @@ export async function misuse(): Promise<void> {
 
   void wrongReply;
   void reason;
+
+  const room = socket.subscribe<{ 'chat.message': { text: string } }>('room:lobby');
+  // @ts-expect-error a publication type the channel's map does not declare
+  room.on('chat.mesage', () => {});
+  // @ts-expect-error text is a string
+  room.on('chat.message', (data: { text: number }) => {});
+  // @ts-expect-error since needs an epoch
+  socket.subscribe('room:lobby', { since: { offset: 1 } });
+  // @ts-expect-error presence resolves with members, not strings
+  const names: string[] = await room.presence();
 }

@@ -2,6 +2,7 @@
 import { SessionSocket, SessionSocketError, States, RETRYABLE_CLOSE_CODES } from '@sessionsockets/client';
 import DefaultSessionSocket from '@sessionsockets/client';
 import WebSocket from 'ws';
+import type { Subscription, SubscribedInfo, UnsubscribedInfo, PresenceMember, StreamPosition } from '@sessionsockets/client';
 import type {
   CloseInfo, OpenInfo, PushEnvelope, SessionInfo, SessionSocketOptions, SessionSocketState,
 } from '@sessionsockets/client';
@@ -121,6 +122,41 @@ export async function untyped(): Promise<void> {
     }
   }
   expectType<readonly number[]>(RETRYABLE_CLOSE_CODES);
+}
+
+// Channels (docs/protocol.md, Channels and Presence): the sample's rooms.
+type RoomPublications = { 'chat.message': { from: string; text: string; at: string } };
+
+export async function channels(socket: SessionSocket<ChatPushes, ChatRequests>): Promise<void> {
+  const room = socket.subscribe<RoomPublications>('room:lobby');
+  assertType<Equals<typeof room, Subscription<RoomPublications>>>();
+  expectType<'subscribing' | 'subscribed' | 'unsubscribed'>(room.state);
+  const first = await room.ready;
+  assertType<Equals<typeof first, SubscribedInfo>>();
+  expectType<string | undefined>(first.epoch);
+  room.on('chat.message', (data, envelope) => {
+    assertType<Equals<typeof data, { from: string; text: string; at: string }>>();
+    expectType<string>(envelope.channel);
+    expectType<number | undefined>(envelope.offset);
+  });
+  room.on('presence.join', ({ userId }) => expectType<string>(userId));
+  room.once('presence.leave', (data, envelope) => {
+    expectType<string>(data.userId);
+    assertType<Equals<typeof envelope.type, 'presence.leave'>>();
+  });
+  room.on('recovered', (info) => expectType<boolean | undefined>(info.recovered));
+  room.on('unsubscribed', (info: UnsubscribedInfo) => expectType<string>(info.reason));
+  room.on('error', (error) => expectType<SessionSocketError>(error));
+  room.on('message', (envelope) => expectType<string>(envelope.channel));
+  const members: PresenceMember[] = await room.presence({ timeout: 1000 });
+  expectType<number>(members[0]!.connections);
+  await room.unsubscribe();
+
+  const since: StreamPosition = { epoch: 'k3J9', offset: 17 };
+  const feed = socket.subscribe('user:alice', { since });
+  feed.on<{ text: string }>('chat.message', (data) => expectType<string>(data.text));
+  feed.on('anything', (data) => expectType<any>(data));
+  expectType<ReadonlyMap<string, Subscription<any>>>(socket.subscriptions);
 }
 
 // Node: `ws` as the WebSocket, and a subclass that sends a cookie on every handshake (README).
