@@ -8,6 +8,8 @@ internal sealed class SessionSocketsMetrics
 {
     internal static readonly ActivitySource ActivitySource = new(SessionSocketsTelemetry.Name);
 
+    private static readonly string[] StandardCodes = [.. Enumerable.Range(1000, 16).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     private readonly UpDownCounter<long> _openConnections;
     private readonly Counter<long> _handshakes;
     private readonly Counter<long> _messagesReceived;
@@ -39,8 +41,21 @@ internal sealed class SessionSocketsMetrics
     public void ConnectionClosed(int code)
     {
         _openConnections.Add(-1);
-        _closes.Add(1, new KeyValuePair<string, object?>("code", code));
+        _closes.Add(1, new KeyValuePair<string, object?>("code", CloseCodeTag(code)));
     }
+
+    /// <summary>
+    /// The close code as a metric tag with bounded cardinality, since a client chooses its own code: the codes RFC 6455
+    /// and its registry define (1000 to 1015) as their number, 3000-3999 as <c>app</c> (registered for libraries and
+    /// frameworks), 4000-4999 as <c>private</c>, anything else as <c>other</c>.
+    /// </summary>
+    internal static string CloseCodeTag(int code) => code switch
+    {
+        >= 1000 and <= 1015 => StandardCodes[code - 1000],
+        >= 3000 and <= 3999 => "app",
+        >= 4000 and <= 4999 => "private",
+        _ => "other",
+    };
 
     public void HandshakeAccepted() => _handshakes.Add(1, new("result", "accepted"), new("reason", "ok"));
 
