@@ -24,6 +24,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
     private readonly ConnectionReader _reader;
     private readonly ConnectionSession _session;
     private readonly HandlerInvoker _handlers;
+    private readonly InboundBudget _budget;
     private readonly CancellationTokenRegistration _onClosing;
 
     public SocketConnection(SessionSocketEndpoint endpoint, WebSocket socket)
@@ -45,7 +46,8 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         _close = new ConnectionClose(socket, endpoint.Time, endpoint.CloseTimeout);
         _writer = new ConnectionWriter(socket, _close, endpoint, Id);
         _close.Attach(_writer);
-        _reader = new ConnectionReader(socket, _close, _writer, ConnectionRateLimiter.Create(endpoint.Options.RateLimit, endpoint.Time), _inbound.Writer, endpoint, Id);
+        _budget = InboundBudget.For(endpoint.Options);
+        _reader = new ConnectionReader(socket, _close, _writer, ConnectionRateLimiter.Create(endpoint.Options.RateLimit, endpoint.Time), _inbound.Writer, endpoint, Id, _budget);
         _session = new ConnectionSession(_close, endpoint, Id, OnSessionChanged);
         _handlers = new HandlerInvoker(this);
 
@@ -165,6 +167,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
                     }
                     finally
                     {
+                        _budget.Release(message.Buffer.Length);
                         ArrayPool<byte>.Shared.Return(message.Buffer);
                     }
                 }
@@ -183,6 +186,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         {
             while (reader.TryRead(out var left))
             {
+                _budget.Release(left.Buffer.Length);
                 ArrayPool<byte>.Shared.Return(left.Buffer);
             }
         }
