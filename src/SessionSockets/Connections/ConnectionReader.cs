@@ -119,6 +119,8 @@ internal sealed class ConnectionReader
 
             if (_close.IsClosing)
             {
+                // A message that arrives while the connection closes is read and dropped, and counted.
+                _endpoint.Metrics.DroppedOnClose();
                 if (!await DrainUntilCloseAsync(head.EndOfMessage, token).ConfigureAwait(false))
                 {
                     return;

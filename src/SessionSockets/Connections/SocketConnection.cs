@@ -164,6 +164,11 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
                         {
                             await dispatcher.DispatchAsync(_handlers, message.Buffer.AsMemory(0, message.Length), token).ConfigureAwait(false);
                         }
+                        else
+                        {
+                            // Closing (shutdown included): a received message still queued is dropped, and counted.
+                            Endpoint.Metrics.DroppedOnClose();
+                        }
                     }
                     finally
                     {
@@ -186,6 +191,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         {
             while (reader.TryRead(out var left))
             {
+                Endpoint.Metrics.DroppedOnClose();
                 _budget.Release(left.Buffer.Length);
                 ArrayPool<byte>.Shared.Return(left.Buffer);
             }

@@ -19,6 +19,7 @@ internal sealed class SessionSocketsMetrics
     private readonly Counter<long> _closes;
     private readonly Counter<long> _queueOverflows;
     private readonly Counter<long> _rateLimited;
+    private readonly Counter<long> _droppedOnClose;
     private readonly Counter<long> _storeCalls;
 
     public SessionSocketsMetrics(IMeterFactory meterFactory)
@@ -33,6 +34,7 @@ internal sealed class SessionSocketsMetrics
         _closes = meter.CreateCounter<long>("sessionsockets.connections.closed", "{connection}", "Connections closed, by close code.");
         _queueOverflows = meter.CreateCounter<long>("sessionsockets.send_queue.overflows", "{connection}", "Connections closed because their send queue overflowed.");
         _rateLimited = meter.CreateCounter<long>("sessionsockets.rate_limit.rejections", "{message}", "Messages dropped by the per-connection rate limit.");
+        _droppedOnClose = meter.CreateCounter<long>("sessionsockets.messages.dropped_on_close", "{message}", "Received messages never handled because their connection was closing (shutdown, revocation, a limit).");
         _storeCalls = meter.CreateCounter<long>("sessionsockets.store.calls", "{call}", "Round trips to the session store, by operation.");
     }
 
@@ -74,6 +76,8 @@ internal sealed class SessionSocketsMetrics
     public void QueueOverflow() => _queueOverflows.Add(1);
 
     public void RateLimited() => _rateLimited.Add(1);
+
+    public void DroppedOnClose() => _droppedOnClose.Add(1);
 
     public void StoreCall(string operation) => _storeCalls.Add(1, new KeyValuePair<string, object?>("operation", operation));
 }
