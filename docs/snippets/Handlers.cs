@@ -2,11 +2,10 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SessionSockets;
-using SessionSockets.Messaging;
 
 namespace DocsSnippets;
 
-// README.md and docs/handlers.md
+// docs/handlers.md (and README.md, src/SessionSockets/README.md)
 public sealed record ChatSend([Required, StringLength(1000, MinimumLength = 1)] string Text);
 
 public sealed class ChatHandler(ISocketHub hub) : MessageHandler<ChatSend>("chat.send")
@@ -95,7 +94,7 @@ public static class HandlerRegistration
                 context.SendAsync("typing.ack", new { data.Room }))
             // A delegate without payload, with the connection's cancellation token.
             .MapMessage("whoami", (context, cancellationToken) =>
-                context.ReplyAsync(new { context.Session!.UserId, context.Session.ExpiresAt }, cancellationToken))
+                context.ReplyAsync(new { context.Session!.UserId, ExpiresAt = context.Session.ExpiresAt.UtcDateTime }, cancellationToken))
             // A delegate that needs a scoped service: ask the message's scope.
             .MapMessage<MoveCard>("board.peek", async (context, data, cancellationToken) =>
             {

@@ -77,7 +77,8 @@ public static partial class ChatApp
                 Path = "/",
                 Expires = created.Session.ExpiresAt,
             });
-            return Results.Ok(new { sessionId = created.Token, userId = created.Session.UserId, expiresAt = created.Session.ExpiresAt.UtcDateTime });
+            // "token" as in docs/getting-started.md and clients/js/README.md; "sessionId" is the same value, the name the client option uses.
+            return Results.Ok(new { token = created.Token, sessionId = created.Token, userId = created.Session.UserId, expiresAt = created.Session.ExpiresAt.UtcDateTime });
         });
 
         endpoints.MapPost("/logout", async (HttpContext http, ISessionRepository sessions, CancellationToken cancellationToken) =>

@@ -26,7 +26,10 @@ else if (string.Equals(store, "PostgreSql", StringComparison.OrdinalIgnoreCase))
 {
     // Several nodes share the database; LISTEN/NOTIFY carries revocations and chat messages between them.
     // The rest of the store's and the backplane's options come from SessionSockets:PostgreSql in appsettings.json.
+    // Every node needs the same --SessionSockets:Backplane:Key (64 hex characters, `openssl rand -hex 32`): it
+    // authenticates what the nodes send each other, and the app refuses to start without it.
     sockets.AddPostgreSqlStore(connectionString).AddPostgreSqlBackplane();
+    builder.Services.AddHealthChecks().AddPostgreSqlBackplaneCheck();
 }
 else
 {
@@ -35,7 +38,7 @@ else
 
 sockets.AddChatHandlers();
 
-// GET /healthz answers Healthy only while the session store answers.
+// GET /healthz answers Healthy only while the session store answers (and, with PostgreSQL, the backplane listens).
 builder.Services.AddHealthChecks().AddSessionStoreCheck();
 
 // OpenTelemetry, off unless asked for: --Telemetry:Console true prints the SessionSockets meter and traces

@@ -22,7 +22,16 @@ public sealed class PostgreSqlBackplaneOptions
     [Required(ErrorMessage = SectionName + ":PayloadTableName is required.")]
     public string PayloadTableName { get; set; } = "session_sockets_backplane";
 
-    /// <summary>Gets or sets the schema of <see cref="PayloadTableName"/>.</summary>
+    /// <summary>Gets or sets the table that records every revocation, so that a node that was not listening applies it when it listens again.</summary>
+    /// <value>Default <c>session_sockets_revocations</c>, created on first use; rows are removed after <see cref="RevocationRetention"/>.</value>
+    [Required(ErrorMessage = SectionName + ":RevocationTableName is required.")]
+    public string RevocationTableName { get; set; } = "session_sockets_revocations";
+
+    /// <summary>Gets or sets how long a revocation's record is kept: a node that stops listening for longer catches up through revalidation only.</summary>
+    /// <value>Default 1 hour; between 1 millisecond and 1 day.</value>
+    public TimeSpan RevocationRetention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Gets or sets the schema of <see cref="PayloadTableName"/> and <see cref="RevocationTableName"/>.</summary>
     /// <value>Default <see langword="null"/>: the connection's default schema.</value>
     public string? SchemaName { get; set; }
 

@@ -97,7 +97,9 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
     /// <summary>
     /// Carries revocations, renewals and broadcasts between the nodes of the application over PostgreSQL <c>LISTEN/NOTIFY</c>,
     /// configured by the <c>SessionSockets:PostgreSql:Backplane</c> configuration section (every key has a default), on the
-    /// connection of <c>AddPostgreSqlStore</c> unless that section sets its own <c>ConnectionString</c>.
+    /// connection of <c>AddPostgreSqlStore</c> unless that section sets its own <c>ConnectionString</c>. Every notification is
+    /// authenticated with the key <c>SessionSockets:Backplane:Key</c> (see <c>BackplaneOptions</c>), which is required: the same
+    /// 64 hexadecimal characters on every node.
     /// </summary>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
@@ -118,13 +120,16 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
                 return new PostgreSqlBackplane(
                     sp.GetService<PostgreSqlConnection>(),
                     options,
+                    sp.GetRequiredService<SessionSockets.Backplane.BackplaneSigner>(),
+                    sp.GetRequiredService<SessionSockets.Backplane.BackplaneInbox>(),
                     sp.GetService<TimeProvider>() ?? TimeProvider.System,
                     sp.GetRequiredService<ILogger<PostgreSqlBackplane>>());
             });
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlBackplane>(static sp => sp.GetRequiredService<PostgreSqlBackplane>()));
         }
 
-        return builder.AddSessionBackplane<PostgreSqlBackplane>();
+        // Anyone who may connect to the database may NOTIFY on the channel: every message is authenticated.
+        return builder.AddBackplaneSecurity().AddSessionBackplane<PostgreSqlBackplane>();
     }
 
     /// <summary>

@@ -141,6 +141,11 @@ public sealed class SessionSocketOptions
     /// </remarks>
     public TimeSpan HandlerTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets or sets how many channels one connection may be subscribed to at once; one more is answered <c>limit_exceeded</c>.</summary>
+    /// <value>100.</value>
+    [Range(1, 100_000)]
+    public int MaxSubscriptions { get; set; } = 100;
+
     /// <summary>Gets or sets how long shutdown waits for queued messages to flush before closes are forced.</summary>
     /// <value>5 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]

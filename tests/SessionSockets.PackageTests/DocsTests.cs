@@ -29,9 +29,7 @@ public sealed partial class DocsTests
     [Test]
     public void CSharpBlocks_InEveryPage_AreCopiedFromTheSnippetsProject()
     {
-        var snippets = Directory.EnumerateFiles(Path.Combine(Root, "docs", "snippets"), "*.cs")
-            .Select(file => Normalize(File.ReadAllLines(file)))
-            .ToList();
+        var snippets = DocPages.SnippetFiles().Values.Select(DocPages.Normalize).ToList();
         var blocks = Pages()
             .SelectMany(page => CSharpBlock().Matches(File.ReadAllText(page))
                 .Select(match => (Page: Path.GetRelativePath(Root, page), Lines: Normalize(match.Groups[1].Value.Split('\n')))))
@@ -44,6 +42,22 @@ public sealed partial class DocsTests
 
         Assert.That(blocks, Has.Count.GreaterThanOrEqualTo(10), "the docs have C# blocks to check");
         Assert.That(missing, Is.Empty, "copy each block from docs/snippets (or change the snippet and the page together)");
+    }
+
+    [TestCaseSource(typeof(DocPages), nameof(DocPages.WholeFilePages))]
+    public void CSharpBlocks_InANewcomersPage_AreWholeFilesOrExcerptsOfAWholeFileOnThePage(string page)
+    {
+        var blocks = DocPages.CSharpBlocks(page);
+        var whole = DocPages.WholeFiles(page);
+        var wholeLines = whole.Select(file => DocPages.Normalize(file.Text)).ToList();
+
+        var loose = blocks
+            .Where(block => !wholeLines.Any(file => DocPages.Contains(file, DocPages.Normalize(block))))
+            .Select(block => DocPages.Normalize(block).FirstOrDefault())
+            .ToList();
+
+        Assert.That(whole, Is.Not.Empty, page + " shows at least one whole file of docs/snippets");
+        Assert.That(loose, Is.Empty, page + ": every block is a whole snippet file, or an excerpt of one shown whole on the page (a collapsible 'whole file')");
     }
 
     [Test]
@@ -65,8 +79,11 @@ public sealed partial class DocsTests
                 .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
                 .AddSessionWebSockets().Services
                 .BuildServiceProvider();
-            var metricsType = typeof(SessionSocketOptions).Assembly.GetType("SessionSockets.Diagnostics.SessionSocketsMetrics", throwOnError: true)!;
-            _ = services.GetRequiredService(metricsType);
+            foreach (var name in new[] { "SessionSockets.Diagnostics.SessionSocketsMetrics", "SessionSockets.Diagnostics.BackplaneMetrics" })
+            {
+                var metricsType = typeof(SessionSocketOptions).Assembly.GetType(name, throwOnError: true)!;
+                _ = ActivatorUtilities.CreateInstance(services, metricsType);
+            }
         }
 
         var rows = TableRows(Telemetry).Where(cells => cells[0].StartsWith("`sessionsockets.", StringComparison.Ordinal)).ToList();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using SessionSockets.Testing;
@@ -21,10 +20,9 @@ namespace SessionSockets.PackageTests;
 [NonParallelizable]
 public sealed partial class PackAndConsumeTests
 {
-    private static readonly string[] Packages = ["SessionSockets", "SessionSockets.Sqlite", "SessionSockets.PostgreSql", "SessionSockets.Testing"];
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
+    private static readonly string[] Packages = PackageFeed.Packages;
+    private static readonly TimeSpan StepTimeout = PackageFeed.StepTimeout;
 
-    private string _root = null!;
     private string _work = null!;
     private string _feed = null!;
     private string _version = null!;
@@ -32,42 +30,11 @@ public sealed partial class PackAndConsumeTests
     [OneTimeSetUp]
     public async Task PackAsync()
     {
-        _root = FindRepositoryRoot();
-        _work = Directory.CreateTempSubdirectory("sessionsockets-e2e-").FullName;
-        _feed = Path.Combine(_work, "feed");
-
-        // A version no earlier run used, so the global packages folder cannot hand back a stale copy.
-        _version = $"0.1.0-e2e.{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        var configuration = typeof(PackAndConsumeTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
-        foreach (var package in Packages)
-        {
-            // The test's own build already built these projects (see the project references); packing runs package validation.
-            await DotNet.RunAsync(_root, StepTimeout, "pack", Path.Combine("src", package), "-c", configuration, "--no-build", "-o", _feed, "-p:PackageVersion=" + _version);
-        }
-    }
-
-    [OneTimeTearDown]
-    public async Task CleanUpAsync()
-    {
-        if (_work is not null && Directory.Exists(_work))
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-
-        // Leave no test versions in the machine's package cache.
-        if (_version is not null)
-        {
-            var listing = await DotNet.RunAsync(Path.GetTempPath(), StepTimeout, "nuget", "locals", "global-packages", "--list");
-            var cache = listing[(listing.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-            foreach (var package in Packages)
-            {
-                var folder = Path.Combine(cache, package.ToLowerInvariant(), _version);
-                if (Directory.Exists(folder))
-                {
-                    Directory.Delete(folder, recursive: true);
-                }
-            }
-        }
+        var feed = await PackageFeed.GetAsync();
+        _work = Path.Combine(feed.Work, "consumer");
+        Directory.CreateDirectory(_work);
+        _feed = feed.Directory;
+        _version = feed.Version;
     }
 
     [Test]
@@ -176,7 +143,7 @@ public sealed partial class PackAndConsumeTests
         }
     }
 
-    private static async Task<Uri> WaitForListeningAsync(Process server)
+    internal static async Task<Uri> WaitForListeningAsync(Process server)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var seen = new List<string>();
@@ -201,19 +168,6 @@ public sealed partial class PackAndConsumeTests
     {
         using var reader = new StreamReader(package.GetEntry(name)!.Open());
         return reader.ReadToEnd();
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "SessionSockets.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (SessionSockets.slnx) is not above " + TestContext.CurrentContext.TestDirectory);
     }
 
     [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]

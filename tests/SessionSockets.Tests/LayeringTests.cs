@@ -13,9 +13,10 @@ public sealed partial class LayeringTests
     /// <summary>Higher numbers may use lower ones. Files at the project root are the shared contract (options).</summary>
     private static readonly Dictionary<string, int> Ranks = new(StringComparer.Ordinal)
     {
-        ["Hosting"] = 8,
-        ["Runtime"] = 7,
-        ["Connections"] = 6,
+        ["Hosting"] = 9,
+        ["Runtime"] = 8,
+        ["Connections"] = 7,
+        ["Channels"] = 6,
         ["Messaging"] = 5,
         ["Backplane"] = 5,
         ["Protocol"] = 4,

@@ -6,9 +6,10 @@ using SessionSockets.Backplane;
 namespace SessionSockets.PostgreSql.Backplane;
 
 /// <summary>
-/// The notification text: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"p":payload}</c>, where the
-/// payload (a JSON envelope) is embedded as is, or as base64 in <c>"b"</c> if it is not JSON, or replaced by <c>"x"</c>: the
-/// id of the row that holds it when the notification would be too large.
+/// The content of a notification: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"p":payload}</c>, where
+/// the payload (a JSON envelope) is embedded as is, or as base64 in <c>"b"</c> if it is not JSON, or replaced by <c>"x"</c>:
+/// the id of the row that holds it when the notification would be too large. The notification itself is this content
+/// sealed by <see cref="BackplaneSigner"/>, in base64; a row holds its payload sealed the same way.
 /// </summary>
 internal static class BackplaneCodec
 {
@@ -17,7 +18,7 @@ internal static class BackplaneCodec
 
     private const int Version = 1;
 
-    public static string Encode(string nodeId, BackplaneMessage message, long? payloadRow = null)
+    public static byte[] Encode(string nodeId, BackplaneMessage message, long? payloadRow = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256 + message.Payload.Length);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -61,15 +62,15 @@ internal static class BackplaneCodec
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return buffer.WrittenSpan.ToArray();
     }
 
-    public static bool TryDecode(string text, out Decoded decoded)
+    public static bool TryDecode(ReadOnlyMemory<byte> utf8, out Decoded decoded)
     {
         decoded = default;
         try
         {
-            using var document = JsonDocument.Parse(text);
+            using var document = JsonDocument.Parse(utf8);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("v", out var version) || version.GetInt32() != Version
@@ -92,7 +93,8 @@ internal static class BackplaneCodec
                 : root.TryGetProperty("b", out var b) ? b.GetBytesFromBase64()
                 : default;
 
-            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt }, row);
+            // The row travels with the message until the dispatch loop, which reads it from the table.
+            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt, TransportState = row }, row);
             return true;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)

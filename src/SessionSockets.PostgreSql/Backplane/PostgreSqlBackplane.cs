@@ -1,5 +1,3 @@
-using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -11,12 +9,15 @@ namespace SessionSockets.PostgreSql.Backplane;
 
 /// <summary>
 /// <see cref="ISessionBackplane"/> over PostgreSQL <c>LISTEN/NOTIFY</c>. A message is delivered to this node directly, then
-/// sent with <c>pg_notify</c> carrying this node's id, so the node skips its own echo. One dedicated connection listens;
-/// when it is lost it is reopened with capped exponential backoff, and the node is told to resynchronise (it may have
-/// missed revocations). Delivery to other nodes is at most once.
+/// sealed by <see cref="BackplaneSigner"/> (MAC, id, timestamp) and sent with <c>pg_notify</c> carrying this node's id, so the
+/// node skips its own echo. One dedicated connection listens; every time it is (re)opened, the first time included, the
+/// node is told to resynchronise (it may have missed revocations). What arrives is opened by the signer on the listening
+/// connection's thread (a forgery costs one hash and goes no further) and queued in the bounded <see cref="BackplaneInbox"/>.
+/// Delivery to other nodes is at most once; a revocation's notification is retried a few times before it is given up.
 /// </summary>
 internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionBackplane
 {
+    private const int PublishAttempts = 3;
     private readonly NpgsqlDataSource _dataSource;
     private readonly NpgsqlDataSource _listenSource;
     private readonly bool _ownsListenSource;
@@ -25,15 +26,25 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly LargePayloadTable _payloads;
+    private readonly RevocationLog _revocations;
     private readonly string _listenCommand;
-    private readonly Channel<string?> _inbox = Channel.CreateUnbounded<string?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly BackplaneSigner _signer;
+    private readonly BackplaneInbox _inbox;
     private Func<BackplaneMessage, CancellationToken, ValueTask>? _receiver;
     private int _connects;
 
-    public PostgreSqlBackplane(PostgreSqlConnection? store, PostgreSqlBackplaneOptions options, TimeProvider time, ILogger<PostgreSqlBackplane> logger)
+    public PostgreSqlBackplane(
+        PostgreSqlConnection? store,
+        PostgreSqlBackplaneOptions options,
+        BackplaneSigner signer,
+        BackplaneInbox inbox,
+        TimeProvider time,
+        ILogger<PostgreSqlBackplane> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _signer = signer;
+        _inbox = inbox;
         _time = time;
         _logger = logger;
         NodeId = Guid.NewGuid().ToString("N");
@@ -75,6 +86,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
         }
 
         _payloads = new LargePayloadTable(_dataSource, options, time);
+        _revocations = new RevocationLog(_dataSource, options, time);
         _listenCommand = "LISTEN " + PostgreSqlDialect.Instance.QuoteIdentifier(options.Channel);
     }
 
@@ -112,14 +124,28 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             return;
         }
 
-        try
+        // A revocation or renewal that does not reach the other nodes leaves sockets open there: retry it (bounded).
+        var attempts = message.Kind is BackplaneMessageKind.SessionRevoked or BackplaneMessageKind.UserRevoked or BackplaneMessageKind.SessionRenewed
+            ? PublishAttempts : 1;
+        for (var attempt = 1; ; attempt++)
         {
-            await NotifyAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            // At most once across nodes: the others catch up when they revalidate.
-            Log.PublishFailed(_logger, message.Kind, ex);
+            try
+            {
+                await NotifyAsync(message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt >= attempts)
+                {
+                    // At most once across nodes: the others catch up when they revalidate.
+                    Log.PublishFailed(_logger, message.Kind, ex);
+                    return;
+                }
+
+                Log.PublishRetried(_logger, message.Kind, attempt, ex);
+                await Task.Delay(Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -127,6 +153,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     {
         base.Dispose();
         _payloads.Dispose();
+        _revocations.Dispose();
         if (_ownsListenSource)
         {
             _listenSource.Dispose();
@@ -143,11 +170,20 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
 
     private async Task NotifyAsync(BackplaneMessage message, CancellationToken cancellationToken)
     {
-        var text = BackplaneCodec.Encode(NodeId, message);
-        if (Encoding.UTF8.GetByteCount(text) > BackplaneCodec.MaxNotificationBytes)
+        if (message.Kind is BackplaneMessageKind.SessionRevoked or BackplaneMessageKind.UserRevoked)
         {
-            var row = await _payloads.StoreAsync(message.Payload, cancellationToken).ConfigureAwait(false);
-            text = BackplaneCodec.Encode(NodeId, message, row);
+            // Recorded with its notification, in one transaction: a node that is not listening reads it later.
+            var sealedRevocation = _signer.Seal(BackplaneCodec.Encode(NodeId, message));
+            await _revocations.AppendAndNotifyAsync(sealedRevocation, Convert.ToBase64String(sealedRevocation), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message));
+        if (text.Length > BackplaneCodec.MaxNotificationBytes)
+        {
+            // The row is sealed as well: whoever may write the table cannot put words in a node's mouth.
+            var row = await _payloads.StoreAsync(_signer.Seal(message.Payload.Span), cancellationToken).ConfigureAwait(false);
+            text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message, row));
         }
 
         var command = _dataSource.CreateCommand("SELECT pg_notify(@channel, @payload)");
@@ -156,157 +192,6 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             command.Parameters.AddWithValue("channel", _options.Channel);
             command.Parameters.AddWithValue("payload", text);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task ListenLoopAsync(CancellationToken stoppingToken)
-    {
-        var failures = 0;
-        var everListened = false;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var connection = await _listenSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
-                await using (connection.ConfigureAwait(false))
-                {
-                    connection.Notification += OnNotification;
-                    var listen = new NpgsqlCommand(_listenCommand, connection);
-                    await using (listen.ConfigureAwait(false))
-                    {
-                        await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
-                    }
-
-                    Interlocked.Increment(ref _connects);
-                    if (everListened || failures > 0)
-                    {
-                        // Notifications sent while nobody listened are gone: have the node check its sessions.
-                        Log.Reconnected(_logger, failures);
-                        if (failures > 0)
-                        {
-                            // Idle pooled connections probably died with the server; without this each would fail one command.
-                            _dataSource.Clear();
-                        }
-
-                        _inbox.Writer.TryWrite(null);
-                    }
-
-                    everListened = true;
-                    failures = 0;
-                    Listening?.Invoke();
-
-                    while (true)
-                    {
-                        if (!await connection.WaitAsync(_options.KeepAliveInterval, stoppingToken).ConfigureAwait(false))
-                        {
-                            var ping = new NpgsqlCommand("SELECT 1", connection) { CommandTimeout = Math.Max(1, (int)_options.KeepAliveInterval.TotalSeconds) };
-                            await using (ping.ConfigureAwait(false))
-                            {
-                                await ping.ExecuteScalarAsync(stoppingToken).ConfigureAwait(false);
-                            }
-                        }
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                var delay = Backoff(failures);
-                Log.ListenFailed(_logger, failures, delay, ex);
-                try
-                {
-                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private TimeSpan Backoff(int failures)
-    {
-        var baseDelay = _options.ReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
-        var capped = Math.Min(baseDelay, _options.MaxReconnectDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (0.8 + (0.4 * Random.Shared.NextDouble())));
-    }
-
-    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
-    {
-        if (e.Channel == _options.Channel)
-        {
-            _inbox.Writer.TryWrite(e.Payload);
-        }
-    }
-
-    private async Task DispatchLoopAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await foreach (var text in _inbox.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await DispatchAsync(text, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    Log.ReceiveFailed(_logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task DispatchAsync(string? text, CancellationToken cancellationToken)
-    {
-        BackplaneMessage message;
-        if (text is null)
-        {
-            message = new BackplaneMessage(BackplaneMessageKind.Resynchronize, null);
-        }
-        else
-        {
-            if (!BackplaneCodec.TryDecode(text, out var decoded))
-            {
-                Log.UnreadableNotification(_logger, text.Length);
-                return;
-            }
-
-            if (decoded.NodeId == NodeId)
-            {
-                return;
-            }
-
-            message = decoded.Message;
-            if (decoded.PayloadRow is { } row)
-            {
-                var payload = await _payloads.LoadAsync(row, cancellationToken).ConfigureAwait(false);
-                if (payload is null)
-                {
-                    Log.LargePayloadMissing(_logger, row);
-                    return;
-                }
-
-                message = new BackplaneMessage(message.Kind, message.Target, payload) { ExpiresAt = message.ExpiresAt, RenewedAt = message.RenewedAt };
-            }
-        }
-
-        var receiver = Volatile.Read(ref _receiver);
-        if (receiver is not null)
-        {
-            await receiver(message, cancellationToken).ConfigureAwait(false);
         }
     }
 

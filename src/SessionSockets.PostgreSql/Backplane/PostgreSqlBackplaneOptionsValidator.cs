@@ -22,6 +22,7 @@ internal sealed class PostgreSqlBackplaneOptionsValidator : IValidateOptions<Pos
         builder.AddResult(_annotations.Validate(name, options));
         PostgreSqlStoreOptionsValidator.AddIdentifierError(builder, options.Channel, Prefix + nameof(options.Channel));
         PostgreSqlStoreOptionsValidator.AddIdentifierError(builder, options.PayloadTableName, Prefix + nameof(options.PayloadTableName));
+        PostgreSqlStoreOptionsValidator.AddIdentifierError(builder, options.RevocationTableName, Prefix + nameof(options.RevocationTableName));
         if (options.SchemaName is not null)
         {
             PostgreSqlStoreOptionsValidator.AddIdentifierError(builder, options.SchemaName, Prefix + nameof(options.SchemaName));
@@ -29,6 +30,7 @@ internal sealed class PostgreSqlBackplaneOptionsValidator : IValidateOptions<Pos
 
         // In code, not [Range]s: the generated validator drops a TimeSpan range's ErrorMessage, and with it the key.
         AddRangeError(builder, options.LargePayloadRetention, nameof(options.LargePayloadRetention), TimeSpan.FromDays(1));
+        AddRangeError(builder, options.RevocationRetention, nameof(options.RevocationRetention), TimeSpan.FromDays(1));
         AddRangeError(builder, options.KeepAliveInterval, nameof(options.KeepAliveInterval), TimeSpan.FromDays(1));
         AddRangeError(builder, options.ReconnectDelay, nameof(options.ReconnectDelay), TimeSpan.FromHours(1));
         AddRangeError(builder, options.MaxReconnectDelay, nameof(options.MaxReconnectDelay), TimeSpan.FromHours(1));

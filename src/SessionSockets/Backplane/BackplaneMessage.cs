@@ -33,6 +33,12 @@ public sealed class BackplaneMessage
     /// <summary>Gets, for <see cref="BackplaneMessageKind.SessionRenewed"/>, when the renewal was written.</summary>
     public DateTimeOffset? RenewedAt { get; init; }
 
+    /// <summary>
+    /// Gets what a backplane attached to a received message between receiving and applying it, such as where to fetch a
+    /// payload too large for its transport. The library ignores it.
+    /// </summary>
+    public object? TransportState { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Kind} {Target} ({Payload.Length} bytes)";
 }

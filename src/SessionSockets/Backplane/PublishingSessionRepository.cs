@@ -7,9 +7,12 @@ namespace SessionSockets.Backplane;
 /// The <see cref="ISessionRepository"/> the application resolves: the provider's store, plus a revocation
 /// published to every node when a session is deleted, and a count of every store round trip.
 /// </summary>
-internal sealed class PublishingSessionRepository(ISessionRepository inner, ISessionBackplane backplane, SessionSocketsMetrics metrics)
+internal sealed class PublishingSessionRepository(ISessionRepository inner, ISessionBackplane backplane, SessionSocketsMetrics metrics, TimeProvider time)
     : ISessionRepository
 {
+    /// <summary>How long a revocation's publish may take once the store call has started.</summary>
+    internal static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
     internal ISessionRepository Inner => inner;
 
     public Task<CreatedSession> CreateAsync(string userId, TimeSpan lifetime, string? data = null, CancellationToken cancellationToken = default)
@@ -48,11 +51,21 @@ internal sealed class PublishingSessionRepository(ISessionRepository inner, ISes
     {
         ArgumentNullException.ThrowIfNull(token);
         metrics.StoreCall("delete");
-        var deleted = await inner.DeleteAsync(token, cancellationToken).ConfigureAwait(false);
+        var revocation = new BackplaneMessage(BackplaneMessageKind.SessionRevoked, SessionTokens.ComputeId(token));
+        bool deleted;
+        try
+        {
+            deleted = await inner.DeleteAsync(token, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Fail closed: the row may or may not be gone, so the sockets go regardless; the caller still sees the error.
+            await PublishRevocationAsync(revocation).ConfigureAwait(false);
+            throw;
+        }
 
         // Published even when the row was already gone: sockets may still trust a cached copy.
-        await backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.SessionRevoked, SessionTokens.ComputeId(token)), cancellationToken)
-            .ConfigureAwait(false);
+        await PublishRevocationAsync(revocation).ConfigureAwait(false);
         return deleted;
     }
 
@@ -60,8 +73,19 @@ internal sealed class PublishingSessionRepository(ISessionRepository inner, ISes
     {
         ArgumentNullException.ThrowIfNull(userId);
         metrics.StoreCall("delete_user");
-        var count = await inner.DeleteUserSessionsAsync(userId, cancellationToken).ConfigureAwait(false);
-        await backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.UserRevoked, userId), cancellationToken).ConfigureAwait(false);
+        var revocation = new BackplaneMessage(BackplaneMessageKind.UserRevoked, userId);
+        int count;
+        try
+        {
+            count = await inner.DeleteUserSessionsAsync(userId, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await PublishRevocationAsync(revocation).ConfigureAwait(false);
+            throw;
+        }
+
+        await PublishRevocationAsync(revocation).ConfigureAwait(false);
         return count;
     }
 
@@ -69,5 +93,14 @@ internal sealed class PublishingSessionRepository(ISessionRepository inner, ISes
     {
         metrics.StoreCall("delete_expired");
         return inner.DeleteExpiredAsync(cancellationToken);
+    }
+
+    // Once the delete has started, the caller's token no longer applies: a client that aborts its logout request must
+    // not leave the row deleted and the sockets open. The publish is bounded instead, and a failure is logged by the
+    // backplane or surfaces here after the sockets of this node were closed.
+    private async Task PublishRevocationAsync(BackplaneMessage revocation)
+    {
+        using var timeout = new CancellationTokenSource(PublishTimeout, time);
+        await backplane.PublishAsync(revocation, timeout.Token).ConfigureAwait(false);
     }
 }

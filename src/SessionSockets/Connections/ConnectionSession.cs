@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Security.Claims;
 using Microsoft.Extensions.Logging;
 using SessionSockets.Diagnostics;
 using SessionSockets.Protocol;
@@ -24,6 +25,8 @@ internal sealed class ConnectionSession : IDisposable
     private ITimer? _authTimer;
     private ITimer? _expiryTimer;
     private int _failedAttempts;
+    private int _binding;
+    private BoundPrincipal? _principal;
 
     /// <param name="close">The connection's close state: a close stops the timers, and they close it.</param>
     /// <param name="endpoint">Options, clock, metrics and logger.</param>
@@ -38,6 +41,32 @@ internal sealed class ConnectionSession : IDisposable
     }
 
     public SessionInfo? Current => Volatile.Read(ref _session);
+
+    /// <summary>
+    /// The principal of the current binding, built by the endpoint's <see cref="ISessionPrincipalFactory"/> the first
+    /// time it is asked for after a bind (renewals keep it), or an unauthenticated one while unbound.
+    /// </summary>
+    public ClaimsPrincipal User
+    {
+        get
+        {
+            // The binding number is read before the session: a bind in between bumps it, so a principal built from the
+            // older session is never kept for the newer binding.
+            var binding = Volatile.Read(ref _binding);
+            if (Volatile.Read(ref _principal) is { } cached && cached.Binding == binding)
+            {
+                return cached.Principal;
+            }
+
+            var session = Current;
+            var principal = session is null
+                ? SessionPrincipal.CreateAnonymous()
+                : _endpoint.PrincipalFactory.CreatePrincipal(session)
+                  ?? throw new InvalidOperationException($"{_endpoint.PrincipalFactory.GetType().Name}.CreatePrincipal returned null.");
+            Volatile.Write(ref _principal, new BoundPrincipal(binding, principal));
+            return principal;
+        }
+    }
 
     /// <summary>Binds <paramref name="initial"/> (a session from the handshake), or starts the authentication deadline.</summary>
     /// <param name="initial">The handshake's session, if any.</param>
@@ -70,6 +99,7 @@ internal sealed class ConnectionSession : IDisposable
         }
 
         var previous = Interlocked.Exchange(ref _session, session);
+        Interlocked.Increment(ref _binding);
         _changed(previous, session);
         if (_endpoint.Validator.IsRevokedSince(session, revocationGeneration))
         {
@@ -104,6 +134,7 @@ internal sealed class ConnectionSession : IDisposable
             return;
         }
 
+        Interlocked.Increment(ref _binding);
         _changed(previous, null);
         lock (_timerLock)
         {
@@ -120,6 +151,7 @@ internal sealed class ConnectionSession : IDisposable
         var session = Interlocked.Exchange(ref _session, null);
         if (session is not null)
         {
+            Interlocked.Increment(ref _binding);
             _changed(session, null);
         }
     }
@@ -261,4 +293,6 @@ internal sealed class ConnectionSession : IDisposable
         Log.SessionExpired(_endpoint.Logger, SessionTokens.LogPrefix(session.Id), _id);
         End("expired", "session expired");
     }
+
+    private sealed record BoundPrincipal(int Binding, ClaimsPrincipal Principal);
 }

@@ -56,4 +56,50 @@ public interface ISocketHub
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task that completes when the revocation is published.</returns>
     ValueTask CloseSessionAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Publishes a message to every subscriber of a channel, on every node (PROTOCOL.md section 10): a push of
+    /// <paramref name="type"/> with the top-level <c>channel</c>, serialised once however many subscribers receive it.
+    /// </summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="channel">The channel, in a namespace declared with <c>AddChannels</c>.</param>
+    /// <param name="type">The message type.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task that completes when the publication is delivered on this node and handed to the other nodes.</returns>
+    /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid name or matches no namespace, or <paramref name="type"/> is invalid.</exception>
+    /// <remarks>When the other nodes cannot be reached, this throws and the publication is delivered nowhere.</remarks>
+    ValueTask PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Subscribes one connection of this node to a channel on the server's behalf: the namespace's authorization is not
+    /// asked, its presence is kept. Subscribing again changes nothing.
+    /// </summary>
+    /// <param name="connectionId">The connection (<see cref="MessageContext.ConnectionId"/>).</param>
+    /// <param name="channel">The channel, in a namespace declared with <c>AddChannels</c>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>
+    /// <see langword="true"/> when the connection is subscribed now; <see langword="false"/> when it is not open on this node,
+    /// is closing, or holds <see cref="SessionSocketOptions.MaxSubscriptions"/> already.
+    /// </returns>
+    /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid name or matches no namespace.</exception>
+    ValueTask<bool> SubscribeAsync(string connectionId, string channel, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ends a subscription of one connection of this node; the connection gets
+    /// <c>{"type":"unsubscribe","data":{"channel":...,"reason":"server"}}</c>.
+    /// </summary>
+    /// <param name="connectionId">The connection.</param>
+    /// <param name="channel">The channel.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns><see langword="true"/> when the connection was subscribed.</returns>
+    /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid name.</exception>
+    ValueTask<bool> UnsubscribeAsync(string connectionId, string channel, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads who is subscribed to a channel on every node: each user with its count of subscribed connections.</summary>
+    /// <param name="channel">The channel, in a namespace declared with <c>AddChannels</c>.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The members ordered by user id; empty when the namespace keeps no presence.</returns>
+    /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid name or matches no namespace.</exception>
+    ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken = default);
 }

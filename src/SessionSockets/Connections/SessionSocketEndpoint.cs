@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using SessionSockets.Channels;
 using SessionSockets.Messaging;
 
 namespace SessionSockets.Connections;
@@ -12,6 +13,7 @@ internal sealed class SessionSocketEndpoint : MessagingServices
         Registry = services.GetRequiredService<ConnectionRegistry>();
         Hub = services.GetRequiredService<SocketHub>();
         Dispatcher = services.GetRequiredService<MessageDispatcher>();
+        Channels = services.GetRequiredService<ChannelService>();
         CloseTimeout = options.ShutdownTimeout > TimeSpan.Zero ? options.ShutdownTimeout : TimeSpan.FromSeconds(1);
     }
 
@@ -20,6 +22,9 @@ internal sealed class SessionSocketEndpoint : MessagingServices
     public SocketHub Hub { get; }
 
     public MessageDispatcher Dispatcher { get; }
+
+    /// <summary>The node's channels: a connection's subscriptions end with its session binding or its close.</summary>
+    public ChannelService Channels { get; }
 
     /// <summary>How long a close handshake may take before the socket is aborted.</summary>
     public TimeSpan CloseTimeout { get; }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Security.Claims;
 using System.Threading.Channels;
+using SessionSockets.Channels;
 using SessionSockets.Diagnostics;
 using SessionSockets.Messaging;
 
@@ -12,7 +14,7 @@ namespace SessionSockets.Connections;
 /// <see cref="ConnectionClose"/> state machine, the <see cref="ConnectionSession"/> and the rate limiter. Handlers see
 /// it only as an <see cref="IMessageConnection"/>.
 /// </summary>
-internal sealed class SocketConnection : IMessageConnection, IDisposable
+internal sealed class SocketConnection : IChannelSubscriber, IDisposable
 {
     private const int InboundCapacity = 8;
     private static long s_nextId;
@@ -63,6 +65,8 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
 
     public SessionInfo? Session => _session.Current;
 
+    public ClaimsPrincipal User => _session.User;
+
     public bool IsClosing => _close.IsClosing;
 
     /// <summary>The close code the connection ended with, for metrics and logs.</summary>
@@ -89,6 +93,7 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         await dispatcher.ConfigureAwait(false);
         await writer.ConfigureAwait(false);
         _session.Stop();
+        await Endpoint.Channels.ConnectionClosedAsync(this).ConfigureAwait(false);
         _session.Release();
     }
 
@@ -137,7 +142,11 @@ internal sealed class SocketConnection : IMessageConnection, IDisposable
         _socket.Dispose();
     }
 
-    private void OnSessionChanged(SessionInfo? previous, SessionInfo? current) => Endpoint.Registry.SessionChanged(this, previous, current);
+    private void OnSessionChanged(SessionInfo? previous, SessionInfo? current)
+    {
+        Endpoint.Registry.SessionChanged(this, previous, current);
+        Endpoint.Channels.SessionChanged(this, previous, current);
+    }
 
     private void OnClosing()
     {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using SessionSockets.Backplane;
+using SessionSockets.Channels;
 using SessionSockets.Diagnostics;
 using SessionSockets.Protocol;
 
@@ -11,11 +12,15 @@ namespace SessionSockets.Connections;
 /// The application's way to reach connections. A message is serialised once here; a push to a session, a user or
 /// everyone is then published through the backplane (which hands it back to this node's
 /// <see cref="BackplaneReceiver"/> too), and a push to one connection id goes straight to that local connection.
+/// Channels are the <see cref="ChannelService"/>'s: the hub finds the local connection and hands over.
 /// </summary>
-internal sealed class SocketHub(ConnectionRegistry registry, ISessionBackplane backplane, SessionSocketsMetrics metrics, IOptions<JsonOptions> json)
+internal sealed class SocketHub(
+    ConnectionRegistry registry, ISessionBackplane backplane, SessionSocketsMetrics metrics, IOptions<JsonOptions> json, ChannelService? channels = null)
     : ISocketHub
 {
     private readonly JsonSerializerOptions _json = json.Value.SerializerOptions;
+
+    private ChannelService Channels => channels ?? throw new InvalidOperationException("This hub was created without channels.");
 
     public int ConnectionCount => registry.ConnectionCount;
 
@@ -57,6 +62,31 @@ internal sealed class SocketHub(ConnectionRegistry registry, ISessionBackplane b
         ArgumentNullException.ThrowIfNull(sessionId);
         return backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.SessionRevoked, sessionId), cancellationToken);
     }
+
+    public ValueTask PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken = default) =>
+        Channels.PublishAsync(channel, type, data, cancellationToken);
+
+    public ValueTask<bool> SubscribeAsync(string connectionId, string channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        var service = Channels;
+        service.Declared(channel);
+        return registry.TryGet(connectionId, out var connection)
+            ? service.SubscribeAsync(connection, channel, cancellationToken)
+            : ValueTask.FromResult(false);
+    }
+
+    public ValueTask<bool> UnsubscribeAsync(string connectionId, string channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        ChannelNames.ThrowIfInvalid(channel);
+        return registry.TryGet(connectionId, out var connection)
+            ? Channels.UnsubscribeAsync(connection, channel, cancellationToken)
+            : ValueTask.FromResult(false);
+    }
+
+    public ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken = default) =>
+        Channels.GetPresenceAsync(channel, cancellationToken);
 
     private async ValueTask PublishPayloadAsync<T>(BackplaneMessageKind kind, string? target, string type, T data, CancellationToken cancellationToken)
     {

@@ -52,6 +52,12 @@ internal static partial class Log
     [LoggerMessage(2004, LogLevel.Warning, "Handler for '{MessageType}' on connection {ConnectionId} did not finish within {HandlerTimeout}; it was cancelled and answered handler_error.", EventName = "HandlerTimedOut")]
     public static partial void HandlerTimedOut(ILogger logger, string messageType, string connectionId, TimeSpan handlerTimeout);
 
+    [LoggerMessage(2005, LogLevel.Debug, "'{MessageType}' on connection {ConnectionId} was refused by {Requirement}.", EventName = "AuthorizationDenied")]
+    public static partial void AuthorizationDenied(ILogger logger, string messageType, string connectionId, string requirement);
+
+    [LoggerMessage(2006, LogLevel.Warning, "Authorization ({Requirement}) of '{MessageType}' on connection {ConnectionId} threw; the message was refused.", EventName = "AuthorizationFailed")]
+    public static partial void AuthorizationFailed(ILogger logger, string messageType, string connectionId, string requirement, Exception exception);
+
     [LoggerMessage(3001, LogLevel.Debug, "Connection {ConnectionId} bound to session {SessionPrefix} of user {UserId}.", EventName = "SessionBound")]
     public static partial void SessionBound(ILogger logger, string connectionId, string sessionPrefix, string userId);
 

@@ -1,8 +1,14 @@
+using Microsoft.Extensions.Configuration;
+using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SessionSockets;
 using SessionSockets.Backplane;
+using SessionSockets.Diagnostics;
 using SessionSockets.Hosting;
 using SessionSockets.Messaging;
+using SessionSockets.Messaging.Authorization;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -16,18 +22,18 @@ public static class SessionSocketsBuilderExtensions
 {
     /// <summary>
     /// Adds a handler class. It is resolved from a new dependency-injection scope for every message,
-    /// so its constructor may take scoped services.
+    /// so its constructor may take scoped services. <c>[Authorize]</c> and <c>[AllowAnonymous]</c> on the class
+    /// (Microsoft.AspNetCore.Authorization's) are read here, once.
     /// </summary>
     /// <typeparam name="THandler">The handler; usually derived from <see cref="MessageHandler{TData}"/>.</typeparam>
     /// <param name="builder">The SessionSockets builder.</param>
-    /// <returns>The builder, for chaining.</returns>
-    public static ISessionSocketsBuilder AddHandler<THandler>(this ISessionSocketsBuilder builder)
+    /// <returns>A builder for this handler (to require authorization), which chains on like the builder.</returns>
+    public static IMessageHandlerBuilder AddHandler<THandler>(this ISessionSocketsBuilder builder)
         where THandler : class, IMessageHandler
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddScoped<THandler>();
-        Catalog(builder).Registrations.Add(HandlerRegistration.ForType(typeof(THandler)));
-        return builder;
+        return Register(builder, HandlerRegistration.ForType(typeof(THandler)));
     }
 
     /// <summary>Handles the messages of <paramref name="type"/> with a delegate whose <c>data</c> binds to <typeparamref name="TData"/>.</summary>
@@ -36,16 +42,18 @@ public static class SessionSocketsBuilderExtensions
     /// <param name="type">The message type.</param>
     /// <param name="handler">The handler: reply with <see cref="MessageContext.ReplyAsync{T}"/>.</param>
     /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
-    /// <returns>The builder, for chaining.</returns>
+    /// <returns>A builder for this handler (to require authorization), which chains on like the builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
-    public static ISessionSocketsBuilder MapMessage<TData>(
+    public static IMessageHandlerBuilder MapMessage<TData>(
         this ISessionSocketsBuilder builder,
         string type,
         Func<MessageContext, TData, ValueTask> handler,
         SessionRequirement sessionRequirement = SessionRequirement.Default)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(handler);
-        return builder.MapMessage<TData>(type, (context, data, _) => handler(context, data), sessionRequirement);
+        return Register(builder, HandlerRegistration.ForInstance(
+            new DelegateHandler<TData>(type, sessionRequirement, (context, data, _) => handler(context, data)), handler.Method));
     }
 
     /// <summary>Handles the messages of <paramref name="type"/> with a delegate that also takes the connection's cancellation token.</summary>
@@ -54,9 +62,9 @@ public static class SessionSocketsBuilderExtensions
     /// <param name="type">The message type.</param>
     /// <param name="handler">The handler.</param>
     /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
-    /// <returns>The builder, for chaining.</returns>
+    /// <returns>A builder for this handler (to require authorization), which chains on like the builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
-    public static ISessionSocketsBuilder MapMessage<TData>(
+    public static IMessageHandlerBuilder MapMessage<TData>(
         this ISessionSocketsBuilder builder,
         string type,
         Func<MessageContext, TData, CancellationToken, ValueTask> handler,
@@ -64,8 +72,7 @@ public static class SessionSocketsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(handler);
-        Catalog(builder).Registrations.Add(HandlerRegistration.ForInstance(new DelegateHandler<TData>(type, sessionRequirement, handler)));
-        return builder;
+        return Register(builder, HandlerRegistration.ForInstance(new DelegateHandler<TData>(type, sessionRequirement, handler), handler.Method));
     }
 
     /// <summary>Handles the messages of <paramref name="type"/>, which carry no payload, with a delegate.</summary>
@@ -73,9 +80,9 @@ public static class SessionSocketsBuilderExtensions
     /// <param name="type">The message type.</param>
     /// <param name="handler">The handler.</param>
     /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
-    /// <returns>The builder, for chaining.</returns>
+    /// <returns>A builder for this handler (to require authorization), which chains on like the builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
-    public static ISessionSocketsBuilder MapMessage(
+    public static IMessageHandlerBuilder MapMessage(
         this ISessionSocketsBuilder builder,
         string type,
         Func<MessageContext, CancellationToken, ValueTask> handler,
@@ -84,8 +91,7 @@ public static class SessionSocketsBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(handler);
         MessageTypes.ThrowIfInvalid(type);
-        Catalog(builder).Registrations.Add(HandlerRegistration.ForInstance(new DelegateHandler(type, sessionRequirement, handler)));
-        return builder;
+        return Register(builder, HandlerRegistration.ForInstance(new DelegateHandler(type, sessionRequirement, handler), handler.Method));
     }
 
     /// <summary>
@@ -131,9 +137,94 @@ public static class SessionSocketsBuilderExtensions
         return builder;
     }
 
-    private static HandlerCatalog Catalog(ISessionSocketsBuilder builder) =>
-        builder is SessionSocketsBuilder own ? own.Catalog
-        : SessionSocketsServiceCollectionExtensions.FindCatalog(builder.Services)
-          ?? throw new InvalidOperationException("Call services.AddSessionWebSockets() before adding handlers.");
+    /// <summary>
+    /// Authenticates what the backplane carries between nodes: registers <see cref="BackplaneSigner"/> and
+    /// <see cref="BackplaneInbox"/>, with <see cref="BackplaneOptions"/> bound from the <c>SessionSockets:Backplane</c>
+    /// configuration section. A distributed backplane's registration calls this; calling it again is harmless.
+    /// </summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <remarks>
+    /// From then on <c>SessionSockets:Backplane:Key</c> is required: without it, or when it is not 64 hexadecimal
+    /// characters, the application stops at start with an <see cref="OptionsValidationException"/> naming the key.
+    /// </remarks>
+    public static ISessionSocketsBuilder AddBackplaneSecurity(this ISessionSocketsBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (!services.Any(static d => d.ServiceType == typeof(BackplaneSigner)))
+        {
+            services.AddOptions<BackplaneOptions>()
+                .Configure<IServiceProvider>(static (options, sp) => sp.GetService<IConfiguration>()?.GetSection(BackplaneOptions.SectionName).Bind(options))
+                .ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackplaneOptions>, BackplaneOptionsValidator>());
+            services.TryAddSingleton<BackplaneMetrics>();
+            services.AddSingleton(static sp => new BackplaneSigner(
+                sp.GetRequiredService<IOptions<BackplaneOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<BackplaneMetrics>(),
+                sp.GetRequiredService<ILoggerFactory>()));
+            services.TryAddSingleton(static sp => new BackplaneInbox(
+                sp.GetRequiredService<IOptions<BackplaneOptions>>(),
+                sp.GetRequiredService<BackplaneMetrics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>()));
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds claims (roles, for instance) to the principal of every session-bound connection, after the user id's
+    /// name identifier and name. <paramref name="configure"/> runs once per binding, with the session and its
+    /// application data (<see cref="SessionInfo.Data"/>, JSON the application stored at login). It must not block.
+    /// </summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <param name="configure">Adds to the identity, e.g. <c>identity.AddClaim(new Claim(ClaimTypes.Role, "admin"))</c>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <remarks>Has no effect when a factory of the application's own replaces the default (<see cref="AddSessionPrincipalFactory{TFactory}"/>).</remarks>
+    public static ISessionSocketsBuilder AddSessionClaims(this ISessionSocketsBuilder builder, Action<SessionInfo, ClaimsIdentity> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure<SessionClaimsOptions>(options => options.Configure.Add(configure));
+        return builder;
+    }
+
+    /// <summary>
+    /// Uses <typeparamref name="TFactory"/> (a singleton) to build the principal of every session-bound connection,
+    /// instead of the default one. A later call replaces an earlier one.
+    /// </summary>
+    /// <typeparam name="TFactory">The factory.</typeparam>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ISessionSocketsBuilder AddSessionPrincipalFactory<TFactory>(this ISessionSocketsBuilder builder)
+        where TFactory : class, ISessionPrincipalFactory
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<TFactory>();
+        builder.Services.RemoveAll<ISessionPrincipalFactory>();
+        builder.Services.AddSingleton<ISessionPrincipalFactory>(static sp => sp.GetRequiredService<TFactory>());
+        return builder;
+    }
+
+    private static MessageHandlerBuilder Register(ISessionSocketsBuilder builder, HandlerRegistration registration)
+    {
+        Catalog(builder).Registrations.Add(registration);
+        if (registration.Authorization.RequiresAny)
+        {
+            builder.Services.AddAuthorization();
+        }
+
+        return new MessageHandlerBuilder(builder, registration);
+    }
+
+    private static HandlerCatalog Catalog(ISessionSocketsBuilder builder) => builder switch
+    {
+        SessionSocketsBuilder own => own.Catalog,
+        MessageHandlerBuilder handler => Catalog(handler.Inner),
+        _ => SessionSocketsServiceCollectionExtensions.FindCatalog(builder.Services)
+             ?? throw new InvalidOperationException("Call services.AddSessionWebSockets() before adding handlers."),
+    };
 }
 #pragma warning restore RS0026

@@ -1,20 +1,25 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SessionSockets.Backplane;
 using SessionSockets.Connections;
+using SessionSockets.Messaging;
 using SessionSockets.Runtime;
 
 namespace SessionSockets.Hosting;
 
 /// <summary>
 /// Connects the backplane to its receiver (and the receiver's resynchronisations to the maintenance pass) at start,
-/// and on <c>ApplicationStopping</c> drains the connections, bounded by <see cref="SessionSocketOptions.ShutdownTimeout"/>.
+/// checks that every authorization policy a handler names is defined, and on <c>ApplicationStopping</c> drains the connections, bounded by <see cref="SessionSocketOptions.ShutdownTimeout"/>.
 /// </summary>
 internal sealed class SessionSocketsLifetimeService(
     BackplaneReceiver receiver,
     ConnectionDrain drain,
     ISessionBackplane backplane,
     SessionMaintenanceService maintenance,
+    MessageDispatcher dispatcher,
+    IServiceProvider services,
     IHostApplicationLifetime lifetime,
     IOptions<SessionSocketOptions> options) : IHostedService, IDisposable
 {
@@ -22,12 +27,23 @@ internal sealed class SessionSocketsLifetimeService(
     private CancellationTokenRegistration _stopping;
     private Task? _shutdown;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A misspelt policy name would refuse every message of its type: stop the app at start instead.
+        foreach (var (type, policy) in dispatcher.RequiredPolicies)
+        {
+            var policies = services.GetRequiredService<IAuthorizationPolicyProvider>();
+            if (await policies.GetPolicyAsync(policy).ConfigureAwait(false) is null)
+            {
+                throw new InvalidOperationException(
+                    $"The handler for '{type}' requires the authorization policy '{policy}', which is not defined. " +
+                    $"Add it with services.AddAuthorization(o => o.AddPolicy(\"{policy}\", ...)).");
+            }
+        }
+
         receiver.ResynchronizeRequested += maintenance.RequestRevalidation;
         _subscription = backplane.Subscribe(receiver.ReceiveAsync);
         _stopping = lifetime.ApplicationStopping.Register(static s => ((SessionSocketsLifetimeService)s!).BeginShutdown(), this);
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -3,10 +3,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SessionSockets;
 using SessionSockets.Backplane;
+using SessionSockets.Channels;
 using SessionSockets.Connections;
 using SessionSockets.Diagnostics;
 using SessionSockets.Hosting;
 using SessionSockets.Messaging;
+using SessionSockets.Messaging.Authorization;
 using SessionSockets.Runtime;
 using SessionSockets.Sessions;
 
@@ -39,7 +41,16 @@ public static class SessionSocketsServiceCollectionExtensions
         if (catalog is null)
         {
             catalog = new HandlerCatalog();
+            foreach (var builtIn in ChannelHandlers.All)
+            {
+                catalog.Registrations.Add(HandlerRegistration.ForInstance(builtIn));
+            }
+
             services.AddSingleton(catalog);
+            services.AddSingleton(new ChannelNamespaces());
+            services.TryAddSingleton<IChannelEngine, InProcessChannelEngine>();
+            services.TryAddSingleton<ChannelRegistry>();
+            services.TryAddSingleton<ChannelService>();
             services.AddOptions<SessionSocketOptions>().BindConfiguration(SessionSocketOptions.SectionName).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionSocketOptions>, SessionSocketOptionsValidator>());
             services.AddMetrics();
@@ -53,12 +64,15 @@ public static class SessionSocketsServiceCollectionExtensions
             services.TryAddSingleton<SocketHub>();
             services.TryAddSingleton<ISocketHub>(static sp => sp.GetRequiredService<SocketHub>());
             services.TryAddSingleton<MessageDispatcher>();
+            services.TryAddSingleton<ISessionPrincipalFactory, DefaultSessionPrincipalFactory>();
+            services.TryAddSingleton<SocketAuthorizer>();
             services.TryAddSingleton<SessionMaintenanceService>();
             services.TryAddSingleton<ISessionRepository>(static sp => new PublishingSessionRepository(
                 sp.GetKeyedService<ISessionRepository>(SessionSocketsBuilder.StoreKey) ?? throw new InvalidOperationException(
                     "SessionSockets has no session store. Add one after AddSessionWebSockets(), for example .AddSqliteStore(\"Data Source=sessions.db\")."),
                 sp.GetRequiredService<ISessionBackplane>(),
-                sp.GetRequiredService<SessionSocketsMetrics>()));
+                sp.GetRequiredService<SessionSocketsMetrics>(),
+                sp.GetRequiredService<TimeProvider>()));
             services.AddHostedService(static sp => sp.GetRequiredService<SessionMaintenanceService>());
             services.AddHostedService<SessionSocketsLifetimeService>();
         }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Protocol;
@@ -28,6 +29,9 @@ internal sealed class ConnectionMessageContext : MessageContext
 
     /// <inheritdoc />
     public override SessionInfo? Session => _connection.Session;
+
+    /// <inheritdoc />
+    public override ClaimsPrincipal User => _connection.User;
 
     /// <inheritdoc />
     public override IServiceProvider Services => (_scope ??= _endpoint.ScopeFactory.CreateAsyncScope()).ServiceProvider;

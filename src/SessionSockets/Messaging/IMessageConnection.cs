@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Security.Claims;
 
 namespace SessionSockets.Messaging;
 
@@ -16,6 +17,9 @@ internal interface IMessageConnection
 
     /// <summary>Gets the bound session, or <see langword="null"/>.</summary>
     SessionInfo? Session { get; }
+
+    /// <summary>Gets the principal of the binding (built once per binding), or an unauthenticated one while unbound.</summary>
+    ClaimsPrincipal User { get; }
 
     /// <summary>Gets a value indicating whether the connection has started closing (or was aborted).</summary>
     bool IsClosing { get; }

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+
 namespace SessionSockets;
 
 /// <summary>
@@ -26,6 +28,13 @@ public abstract class MessageContext
 
     /// <summary>Gets the session the connection is bound to, or <see langword="null"/> when it is not authenticated.</summary>
     public abstract SessionInfo? Session { get; }
+
+    /// <summary>
+    /// Gets the user of the connection, which authorization policies are evaluated against: built from the bound session
+    /// by the <see cref="ISessionPrincipalFactory"/> (by default the user id as its name identifier and name, see
+    /// <see cref="SessionPrincipal"/>), once per binding; an unauthenticated principal without claims while unbound.
+    /// </summary>
+    public abstract ClaimsPrincipal User { get; }
 
     /// <summary>Gets a value indicating whether the connection is bound to a session.</summary>
     public bool IsAuthenticated => Session is not null;

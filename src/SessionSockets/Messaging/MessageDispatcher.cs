@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using SessionSockets.Diagnostics;
+using SessionSockets.Messaging.Authorization;
 using SessionSockets.Protocol;
 using SessionSockets.Sessions;
 
@@ -22,8 +23,8 @@ internal sealed class MessageDispatcher
     {
         var routes = new Dictionary<string, Route>(StringComparer.Ordinal)
         {
-            [MessageTypes.Session] = new Route(MessageTypes.Session, SessionRequirement.Optional, new SessionHandler(), null),
-            [MessageTypes.Ping] = new Route(MessageTypes.Ping, SessionRequirement.Optional, new PingHandler(), null),
+            [MessageTypes.Session] = new Route(MessageTypes.Session, SessionRequirement.Optional, new SessionHandler(), null, null),
+            [MessageTypes.Ping] = new Route(MessageTypes.Ping, SessionRequirement.Optional, new PingHandler(), null, null),
         };
 
         using (var scope = scopeFactory.CreateScope())
@@ -39,7 +40,8 @@ internal sealed class MessageDispatcher
                         $"Message type '{handler.Type}' has two handlers: {handler.GetType().Name} and {what}. Register one handler per type.");
                 }
 
-                routes[handler.Type] = new Route(handler.Type, handler.SessionRequirement, registration.Instance, registration.HandlerType);
+                routes[handler.Type] = new Route(
+                    handler.Type, handler.SessionRequirement, registration.Instance, registration.HandlerType, registration.Authorization.Build());
             }
         }
 
@@ -48,6 +50,10 @@ internal sealed class MessageDispatcher
     }
 
     public IEnumerable<string> Types => _routes.Keys;
+
+    /// <summary>The policy names the handlers require by name, to check at start that each is defined.</summary>
+    public IEnumerable<(string Type, string Policy)> RequiredPolicies =>
+        _routes.Values.Where(r => r.Policy is not null).SelectMany(r => r.Policy!.PolicyNames.Select(p => (r.Type, p)));
 
     public async ValueTask DispatchAsync(HandlerInvoker handlers, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
@@ -94,8 +100,10 @@ internal sealed class MessageDispatcher
         var abandoned = false;
         try
         {
-            var handler = route.Instance ?? (IMessageHandler)context.Services.GetRequiredService(route.HandlerType!);
-            var pending = handler.HandleAsync(context, handlerToken);
+            // A handler with a policy is authorized first (forbidden before it is even resolved), under the same timeout.
+            var pending = route.Policy is null
+                ? Resolve(route, context).HandleAsync(context, handlerToken)
+                : AuthorizeThenHandleAsync(route, context, endpoint.Authorizer, handlerToken);
             if (pending.IsCompleted)
             {
                 await pending.ConfigureAwait(false);
@@ -180,6 +188,20 @@ internal sealed class MessageDispatcher
         }
     }
 
+    private static IMessageHandler Resolve(Route route, MessageContext context) =>
+        route.Instance ?? (IMessageHandler)context.Services.GetRequiredService(route.HandlerType!);
+
+    private static async ValueTask AuthorizeThenHandleAsync(Route route, MessageContext context, SocketAuthorizer authorizer, CancellationToken cancellationToken)
+    {
+        if (!await authorizer.AuthorizeAsync(context, route.Policy!, cancellationToken).ConfigureAwait(false))
+        {
+            await context.ReplyErrorAsync(ErrorCodes.Forbidden, $"'{route.Type}' is not allowed for this connection.", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await Resolve(route, context).HandleAsync(context, cancellationToken).ConfigureAwait(false);
+    }
+
     internal static bool NeedsSession(SessionRequirement requirement, SessionMode mode) => requirement switch
     {
         SessionRequirement.Optional => false,
@@ -221,5 +243,5 @@ internal sealed class MessageDispatcher
     private static void Reply(IMessageConnection connection, string? id, string code, string message) =>
         connection.Reply(EnvelopeWriter.WriteError(id, code, message));
 
-    private sealed record Route(string Type, SessionRequirement Requirement, IMessageHandler? Instance, Type? HandlerType);
+    private sealed record Route(string Type, SessionRequirement Requirement, IMessageHandler? Instance, Type? HandlerType, HandlerPolicy? Policy);
 }

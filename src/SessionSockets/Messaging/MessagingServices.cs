@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionSockets.Diagnostics;
+using SessionSockets.Messaging.Authorization;
 using SessionSockets.Sessions;
 
 namespace SessionSockets.Messaging;
@@ -26,6 +27,8 @@ internal class MessagingServices
         Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(Log.CategoryName);
         JsonOptions = services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         ScopeFactory = services.GetRequiredService<IServiceScopeFactory>();
+        PrincipalFactory = services.GetRequiredService<ISessionPrincipalFactory>();
+        Authorizer = services.GetRequiredService<SocketAuthorizer>();
         Renewal = new SessionRenewal(Sessions, Validator, options, Logger);
     }
 
@@ -39,6 +42,12 @@ internal class MessagingServices
 
     /// <summary>The sliding-expiration rule and renewal for this endpoint's connections.</summary>
     public SessionRenewal Renewal { get; }
+
+    /// <summary>Builds the principal of a bound connection (<see cref="MessageContext.User"/>).</summary>
+    public ISessionPrincipalFactory PrincipalFactory { get; }
+
+    /// <summary>Evaluates handler policies and named policies (the channels layer's namespace rules).</summary>
+    public SocketAuthorizer Authorizer { get; }
 
     public SessionSocketsMetrics Metrics { get; }
 

@@ -31,6 +31,45 @@ internal static class EnvelopeWriter
         }
     }
 
+    /// <summary>
+    /// Writes a push of a channel: <c>{"type":...,"channel":...,"data":...}</c> (PROTOCOL.md section 10). A publication is
+    /// written once, and the same array is queued to every subscriber.
+    /// </summary>
+    public static byte[] WriteChannel<T>(string type, string channel, T data, JsonSerializerOptions options)
+    {
+        var writer = Rent(out var buffer);
+        try
+        {
+            WriteHead(writer, type, null, channel);
+            JsonSerializer.Serialize(writer, data, options);
+            writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            Return(writer, buffer);
+        }
+    }
+
+    /// <summary>Writes a push of a channel whose <c>data</c> is already UTF-8 JSON.</summary>
+    public static byte[] WriteChannelRaw(string type, string channel, ReadOnlySpan<byte> rawData)
+    {
+        var writer = Rent(out var buffer);
+        try
+        {
+            WriteHead(writer, type, null, channel);
+            writer.WriteRawValue(rawData, skipInputValidation: true);
+            writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            Return(writer, buffer);
+        }
+    }
+
     /// <summary>Writes an envelope whose <c>data</c> is already UTF-8 JSON (an echo of client data, for instance).</summary>
     public static byte[] WriteRaw(string type, string? id, ReadOnlySpan<byte> rawData)
     {
@@ -83,14 +122,19 @@ internal static class EnvelopeWriter
         }
     }
 
-    /// <summary>Opens the envelope: <c>{"type":...,"id":...,"data":</c> (the id only when there is one).</summary>
-    private static void WriteHead(Utf8JsonWriter writer, string type, string? id)
+    /// <summary>Opens the envelope: <c>{"type":...,"id":...,"channel":...,"data":</c> (the id and channel only when there are).</summary>
+    private static void WriteHead(Utf8JsonWriter writer, string type, string? id, string? channel = null)
     {
         writer.WriteStartObject();
         writer.WriteString("type"u8, type);
         if (id is not null)
         {
             writer.WriteString("id"u8, id);
+        }
+
+        if (channel is not null)
+        {
+            writer.WriteString("channel"u8, channel);
         }
 
         writer.WritePropertyName("data"u8);

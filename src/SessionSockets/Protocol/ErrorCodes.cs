@@ -26,4 +26,10 @@ public static class ErrorCodes
 
     /// <summary>The handler threw.</summary>
     public const string HandlerError = "handler_error";
+
+    /// <summary>The application refused this: a channel it does not declare, or its authorization said no.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>A per-connection limit other than the rate was reached, such as <see cref="SessionSocketOptions.MaxSubscriptions"/>.</summary>
+    public const string LimitExceeded = "limit_exceeded";
 }

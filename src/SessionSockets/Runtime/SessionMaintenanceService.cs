@@ -128,6 +128,7 @@ internal sealed class SessionMaintenanceService(
                 if (!byId.TryGetValue(id, out var session))
                 {
                     missing++;
+                    EndExpired(id);
                     receiver.Apply(new BackplaneMessage(BackplaneMessageKind.SessionRevoked, id));
                 }
                 else
@@ -141,6 +142,22 @@ internal sealed class SessionMaintenanceService(
         if (held.Count > 0)
         {
             Log.Revalidated(_logger, held.Count, missing);
+        }
+    }
+
+    // A row that is gone because its expiry passed (swept here or by another node) is an expiry, not a revocation:
+    // a connection whose own expiry has passed on the clock ends "expired" (the first close wins, so the revocation
+    // applied after this one reaches only the connections whose session had not expired).
+    private void EndExpired(string sessionId)
+    {
+        var now = time.GetUtcNow();
+        foreach (var connection in registry.BoundToSession(sessionId))
+        {
+            if (connection.Session is { } session && session.Id == sessionId && session.ExpiresAt <= now)
+            {
+                Log.SessionExpired(_logger, SessionTokens.LogPrefix(sessionId), connection.Id);
+                connection.EndSession("expired", "session expired");
+            }
         }
     }
 }

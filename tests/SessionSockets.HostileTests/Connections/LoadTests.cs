@@ -241,6 +241,10 @@ public class LoadTests
         {
             o.ShutdownTimeout = TimeSpan.FromSeconds(10);
             o.MaxQueuedMessages = 64;
+
+            // Every connection shares one session, far past the default per-session and per-user caps.
+            o.MaxConnectionsPerSession = 0;
+            o.MaxConnectionsPerUser = 0;
         });
         var token = (await host.LoginAsync("everyone")).Token;
         var clients = new TestClient[connections];

@@ -40,9 +40,10 @@ public sealed class BackplaneCodecTests
 
         var text = BackplaneCodec.Encode("n", message, payloadRow: 42);
 
-        Assert.That(text.Length, Is.LessThan(200));
+        Assert.That(text, Has.Length.LessThan(200));
         Assert.That(BackplaneCodec.TryDecode(text, out var decoded), Is.True);
         Assert.That(decoded.PayloadRow, Is.EqualTo(42));
+        Assert.That(decoded.Message.TransportState, Is.EqualTo(42L), "the row travels with the message to the dispatch loop");
         Assert.That(decoded.Message.Target, Is.EqualTo("alice"));
     }
 
@@ -53,5 +54,5 @@ public sealed class BackplaneCodecTests
     [TestCase("""{"v":2,"n":"x","k":0}""")]
     [TestCase("[1]")]
     public void Codec_UnreadableOrLocalOnlyNotification_IsRejected(string text) =>
-        Assert.That(BackplaneCodec.TryDecode(text, out _), Is.False);
+        Assert.That(BackplaneCodec.TryDecode(Encoding.UTF8.GetBytes(text), out _), Is.False);
 }

@@ -29,8 +29,22 @@ public sealed class PostgreSqlBackplaneTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSessionWebSockets().AddPostgreSqlBackplane();
+        services.Configure<BackplaneOptions>(o => o.Key = new string('f', 64));
         using var provider = services.BuildServiceProvider();
 
         Assert.That(() => provider.GetRequiredService<ISessionBackplane>(), Throws.InvalidOperationException.With.Message.Contains("AddPostgreSqlStore"));
+    }
+
+    [Test]
+    public async Task AddPostgreSqlBackplane_WithoutKey_FailsOnResolveNamingTheKey()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSessionWebSockets().AddPostgreSqlStore("Host=localhost").AddPostgreSqlBackplane();
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.That(
+            () => provider.GetRequiredService<ISessionBackplane>(),
+            Throws.InstanceOf<OptionsValidationException>().With.Message.Contains("SessionSockets:Backplane:Key is required"));
     }
 }

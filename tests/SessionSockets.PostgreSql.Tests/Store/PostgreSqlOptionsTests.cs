@@ -166,6 +166,17 @@ public sealed class PostgreSqlOptionsTests
         Assert.That(() => host.StartAsync(), Throws.InstanceOf<OptionsValidationException>().With.Message.Contains(named));
     }
 
+    [TestCase(null, "SessionSockets:Backplane:Key is required")]
+    [TestCase("0123456789abcdef", "SessionSockets:Backplane:Key must be 64 hexadecimal characters")]
+    public void HostStart_BackplaneKeyMissingOrTooShort_FailsNamingTheKey(string? key, string expected)
+    {
+        using var host = BuildHost(
+            new() { ["SessionSockets:PostgreSql:ConnectionString"] = Valid, ["SessionSockets:Backplane:Key"] = key },
+            sockets => sockets.AddPostgreSqlStore().AddPostgreSqlBackplane());
+
+        Assert.That(() => host.StartAsync(), Throws.InstanceOf<OptionsValidationException>().With.Message.Contains(expected));
+    }
+
     [Test]
     public void HostStart_MalformedConnectionString_DoesNotRepeatIt()
     {
@@ -189,6 +200,7 @@ public sealed class PostgreSqlOptionsTests
     private static IHost BuildHost(Dictionary<string, string?> settings, Action<ISessionSocketsBuilder> addProvider)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["SessionSockets:Backplane:Key"] = new string('0', 64) });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddLogging();
         addProvider(builder.Services.AddSessionWebSockets());

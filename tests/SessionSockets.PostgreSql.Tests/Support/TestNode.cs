@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using SessionSockets.Backplane;
 using SessionSockets.PostgreSql.Backplane;
 
 namespace SessionSockets.PostgreSql.Tests.Support;
@@ -5,7 +7,10 @@ namespace SessionSockets.PostgreSql.Tests.Support;
 /// <summary>One application node: the shared test host with the PostgreSQL store and backplane, plus the sample's chat handler.</summary>
 internal static class TestNode
 {
-    public static async Task<TestHost> StartAsync(string schema, string channel)
+    /// <summary>The backplane key every node of this test run shares, generated once.</summary>
+    public static readonly string BackplaneKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
+    public static async Task<TestHost> StartAsync(string schema, string channel, Action<PostgreSqlBackplaneOptions>? backplane = null)
     {
         var node = await TestHost.StartAsync(
             o => o.RevalidationInterval = TimeSpan.FromMinutes(10),
@@ -28,7 +33,13 @@ internal static class TestNode
                     o.Channel = channel;
                     o.SchemaName = schema;
                     o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
-                }));
+                    backplane?.Invoke(o);
+                }),
+            services: s =>
+            {
+                s.Configure<BackplaneOptions>(o => o.Key = BackplaneKey);
+                s.AddHealthChecks().AddPostgreSqlBackplaneCheck();
+            });
         await node.WaitListeningAsync(TimeSpan.FromSeconds(10), atLeast: 1);
         return node;
     }

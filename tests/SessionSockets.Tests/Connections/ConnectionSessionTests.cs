@@ -165,6 +165,36 @@ public class ConnectionSessionTests
         Assert.That(_changes[^1], Is.EqualTo(((SessionInfo?)session, (SessionInfo?)null)));
     }
 
+    [Test]
+    public async Task User_IsBuiltOncePerBinding_KeptAcrossRenewals_UnauthenticatedWhenUnbound()
+    {
+        await using var bed = new ConnectionTestBed();
+        using var state = Create(bed);
+        var unbound = state.User;
+        var session = TestSessions.For("t", "alice", bed.Time.GetUtcNow().AddMinutes(10));
+        state.Start(session);
+
+        var first = state.User;
+        var again = state.User;
+        state.Renewed(session.Id, bed.Time.GetUtcNow().AddMinutes(20), bed.Time.GetUtcNow().AddMinutes(1));
+        var renewed = state.User;
+        state.Bind(TestSessions.For("t2", "bob", bed.Time.GetUtcNow().AddMinutes(10)));
+        var rebound = state.User;
+        state.Unbind();
+        var after = state.User;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(unbound.Identity!.IsAuthenticated, Is.False);
+            Assert.That(first.Identity!.Name, Is.EqualTo("alice"));
+            Assert.That(first.Identity.AuthenticationType, Is.EqualTo(SessionPrincipal.AuthenticationType));
+            Assert.That(again, Is.SameAs(first));
+            Assert.That(renewed, Is.SameAs(first), "a renewal is the same binding");
+            Assert.That(rebound.Identity!.Name, Is.EqualTo("bob"));
+            Assert.That(after.Identity!.IsAuthenticated, Is.False);
+        });
+    }
+
     private ConnectionSession Create(ConnectionTestBed bed) =>
         new(bed.Close, bed.Endpoint, "test", (previous, current) => _changes.Add((previous, current)));
 }

@@ -42,6 +42,7 @@ public class SessionSocketOptionsTests
             Assert.That(o.RenewalInterval, Is.EqualTo(TimeSpan.FromMinutes(1)));
             Assert.That(o.ShutdownTimeout, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(o.HandlerTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
+            Assert.That(o.MaxSubscriptions, Is.EqualTo(100));
         });
     }
 
@@ -66,6 +67,8 @@ public class SessionSocketOptionsTests
         yield return Case("KeepAliveInterval", o => o.KeepAliveInterval = TimeSpan.FromSeconds(-1));
         yield return Case("KeepAliveTimeout", o => o.KeepAliveTimeout = TimeSpan.Zero);
         yield return Case("MaxQueuedMessages", o => o.MaxQueuedMessages = 0);
+        yield return Case("MaxSubscriptions", o => o.MaxSubscriptions = 0);
+        yield return Case("MaxSubscriptions", o => o.MaxSubscriptions = 100_001);
         yield return Case("MessagesPerSecond", o => o.RateLimit.MessagesPerSecond = -1);
         yield return Case("Burst", o => o.RateLimit.Burst = 0);
         yield return Case("MaxConnections", o => o.MaxConnections = -1);
@@ -208,6 +211,7 @@ public class SessionSocketOptionsTests
             ["SessionSockets:KeepAliveInterval"] = "00:00:07",
             ["SessionSockets:KeepAliveTimeout"] = "00:00:09",
             ["SessionSockets:MaxQueuedMessages"] = "16",
+            ["SessionSockets:MaxSubscriptions"] = "7",
             ["SessionSockets:RateLimit:MessagesPerSecond"] = "0",
             ["SessionSockets:RateLimit:Burst"] = "3",
             ["SessionSockets:MaxConnections"] = "10",
@@ -236,6 +240,7 @@ public class SessionSocketOptionsTests
             Assert.That(o.KeepAliveInterval, Is.EqualTo(TimeSpan.FromSeconds(7)));
             Assert.That(o.KeepAliveTimeout, Is.EqualTo(TimeSpan.FromSeconds(9)));
             Assert.That(o.MaxQueuedMessages, Is.EqualTo(16));
+            Assert.That(o.MaxSubscriptions, Is.EqualTo(7));
             Assert.That(o.RateLimit.MessagesPerSecond, Is.Zero);
             Assert.That(o.RateLimit.Burst, Is.EqualTo(3));
             Assert.That(o.MaxConnections, Is.EqualTo(10));

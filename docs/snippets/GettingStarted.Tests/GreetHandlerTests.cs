@@ -1,11 +1,11 @@
 using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
 using SessionSockets;
 using SessionSockets.Testing;
 
-namespace DocsSnippets;
+namespace MyApp.Tests;
 
-// docs/testing.md and src/SessionSockets.Testing/README.md
 public class GreetHandlerTests
 {
     [Test]
@@ -62,5 +62,6 @@ public class GreetHandlerTests
         Assert.That(push.Data.GetProperty("status").GetString(), Is.EqualTo("revoked"));
     }
 
+    // The shape of the greet handler's reply, as this test reads it.
     private sealed record GreetReply(string Greeting, string User);
 }

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace SessionSockets.Diagnostics;
+
+/// <summary>The log lines of channels and presence: event ids 4xxx. Channel names are the application's, not secrets.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(4001, LogLevel.Warning, "Authorizing a subscription to '{Channel}' on connection {ConnectionId} failed; it was refused.", EventName = "ChannelAuthorizationFailed")]
+    public static partial void ChannelAuthorizationFailed(ILogger logger, string channel, string connectionId, Exception exception);
+
+    [LoggerMessage(4002, LogLevel.Warning, "Subscription to '{Channel}' refused: the policy '{Policy}' cannot be evaluated without a user for the connection.", EventName = "ChannelPolicyUnavailable")]
+    public static partial void ChannelPolicyUnavailable(ILogger logger, string channel, string policy);
+
+    [LoggerMessage(4003, LogLevel.Error, "Publishing to '{Channel}' failed; it was delivered nowhere.", EventName = "ChannelPublishFailed")]
+    public static partial void ChannelPublishFailed(ILogger logger, string channel, Exception exception);
+
+    [LoggerMessage(4004, LogLevel.Warning, "Updating presence of '{Channel}' failed.", EventName = "PresenceUpdateFailed")]
+    public static partial void PresenceUpdateFailed(ILogger logger, string channel, Exception exception);
+
+    [LoggerMessage(4005, LogLevel.Warning, "Reading presence of '{Channel}' failed.", EventName = "PresenceReadFailed")]
+    public static partial void PresenceReadFailed(ILogger logger, string channel, Exception exception);
+
+    [LoggerMessage(4006, LogLevel.Debug, "Connection {ConnectionId} subscribed to '{Channel}'.", EventName = "ChannelSubscribed")]
+    public static partial void ChannelSubscribed(ILogger logger, string connectionId, string channel);
+
+    [LoggerMessage(4007, LogLevel.Debug, "Connection {ConnectionId} lost {Count} subscriptions: {Reason}.", EventName = "ChannelSubscriptionsEnded")]
+    public static partial void ChannelSubscriptionsEnded(ILogger logger, string connectionId, int count, string reason);
+}
