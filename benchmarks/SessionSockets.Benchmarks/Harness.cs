@@ -56,6 +56,8 @@ internal sealed class BenchHost : IAsyncDisposable
         builder.Services.AddSessionWebSockets(o =>
             {
                 o.RateLimit.MessagesPerSecond = 0;
+                o.MaxConnectionsPerSession = 0; // the fan-out benchmark binds a thousand connections to one session
+                o.MaxConnectionsPerUser = 0;
                 o.CacheDuration = cacheDuration;
                 o.KeepAliveInterval = TimeSpan.Zero;
                 // One benchmark session holds every connection (the fan-out holds 1,000): no per-session or per-user cap.

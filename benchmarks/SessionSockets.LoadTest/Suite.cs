@@ -43,12 +43,12 @@ internal static class Suite
             var servers = new[]
             {
                 new ServerSpec("RawEcho", rawEcho, []),
-                new ServerSpec("sample", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:SessionMode", "Handshake"]),
+                new ServerSpec("sample", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:RateLimit:HandshakesPerSecond", "0", "--Chat:SendsPerSecond", "0", "--SessionSockets:SessionMode", "Handshake"]),
             };
             var cacheServers = new[]
             {
-                new ServerSpec("cache on", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0"]),
-                new ServerSpec("cache off", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:CacheDuration", "00:00:00"]),
+                new ServerSpec("cache on", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:RateLimit:HandshakesPerSecond", "0"]),
+                new ServerSpec("cache off", sample, ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:RateLimit:HandshakesPerSecond", "0", "--SessionSockets:CacheDuration", "00:00:00"]),
             };
 
             for (var round = 1; round <= rounds; round++)

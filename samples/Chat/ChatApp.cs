@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using SessionSockets;
 
 namespace Chat;
@@ -12,11 +13,32 @@ public static partial class ChatApp
     /// <param name="sockets">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
     public static ISessionSocketsBuilder AddChatHandlers(this ISessionSocketsBuilder sockets) => sockets
+        .AddChatSendLimiter()
         .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken))
         .MapMessage("whoami", (context, cancellationToken) => context.ReplyAsync(
             new { userId = context.Session!.UserId, expiresAt = context.Session.ExpiresAt.UtcDateTime, connectionId = context.ConnectionId },
             cancellationToken))
         .AddHandler<ChatHandler>();
+
+    /// <summary>
+    /// Trusts <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> from the proxies in <c>KnownProxies</c> (loopback by
+    /// default): behind a TLS-terminating proxy the request is then <c>https</c>, so the <c>sid</c> cookie is issued
+    /// <c>Secure</c>, the same-origin check compares the browser's <c>https://</c> origin, and the handshake rate counts
+    /// the real client address. Run it first, before anything that reads the scheme or the address.
+    /// </summary>
+    /// <param name="app">The application.</param>
+    /// <returns>The application, for chaining.</returns>
+    public static IApplicationBuilder UseChatForwardedHeaders(this IApplicationBuilder app) =>
+        app.UseForwardedHeaders(new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto,
+        });
+
+    private static ISessionSocketsBuilder AddChatSendLimiter(this ISessionSocketsBuilder sockets)
+    {
+        sockets.Services.TryAddSingleton<ChatSendLimiter>();
+        return sockets;
+    }
 
     /// <summary>Maps <c>POST /login</c> (JSON <c>{"user":"alice"}</c>, no password: a demo) and <c>POST /logout</c>.</summary>
     /// <param name="endpoints">The application's routes.</param>

@@ -57,6 +57,13 @@ if (builder.Configuration.GetValue("Telemetry:Console", false))
 
 var app = builder.Build();
 
+// Behind a TLS-terminating reverse proxy (--Chat:BehindProxy true): trust its X-Forwarded-Proto/-For, so cookies are
+// Secure and the origin check and the handshake rate see what the browser sent. Only the proxies in KnownProxies.
+if (app.Configuration.GetValue("Chat:BehindProxy", false))
+{
+    app.UseChatForwardedHeaders();
+}
+
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseSessionWebSockets();

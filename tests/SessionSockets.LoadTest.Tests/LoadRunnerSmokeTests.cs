@@ -13,7 +13,8 @@ namespace SessionSockets.LoadTest.Tests;
 [NonParallelizable]
 public sealed class LoadRunnerSmokeTests
 {
-    private static readonly string[] SampleArguments = ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:SessionMode", "Handshake"];
+    private static readonly string[] SampleArguments =
+        ["--SessionSockets:RateLimit:MessagesPerSecond", "0", "--SessionSockets:RateLimit:HandshakesPerSecond", "0", "--Chat:SendsPerSecond", "0", "--SessionSockets:SessionMode", "Handshake"];
 
     [Test]
     public async Task PingPong_EchoThroughSample_EveryReplyMatches()

@@ -50,6 +50,8 @@ export interface SessionSocketOptions {
   initialDelay?: number;
   /** Backoff cap in ms. Default 20000. */
   maxDelay?: number;
+  /** After a close 1001/1012 (server going away or restarting), reconnects spread over at least this many ms. Default 5000. */
+  restartWindow?: number;
   /** Consecutive failed attempts before giving up. Default Infinity. */
   maxAttempts?: number;
   /** After this many ms open, the backoff starts over. Default 5000. */

@@ -19,6 +19,7 @@ const DEFAULTS = Object.freeze({
   reconnect: true,
   initialDelay: 500,
   maxDelay: 20000,
+  restartWindow: 5000,
   maxAttempts: Infinity,
   stableAfter: 5000,
   connectTimeout: 10000,
@@ -34,6 +35,12 @@ const DEFAULTS = Object.freeze({
 
 /** Close codes after which the client reconnects (when the session is still usable). */
 export const RETRYABLE_CLOSE_CODES = Object.freeze([1001, 1005, 1006, 1011, 1012, 1013, 1014]);
+
+/** Close codes that say the server is going away or restarting: every client reconnects, so spread them out. */
+const RESTART_CLOSE_CODES = Object.freeze([1001, 1012]);
+
+/** Close reasons (with code 1008) that are retried: the server dropped this client for a transient reason. */
+const RETRYABLE_POLICY_REASONS = Object.freeze(['send queue overflow']);
 
 /** Close reasons (with code 1008) that mean the session is gone: no retry until a new token. */
 const SESSION_CLOSE_REASONS = new Map([
@@ -127,7 +134,7 @@ export class SessionSocket {
     if (typeof opts.WebSocket !== 'function') {
       throw new TypeError('No WebSocket implementation: pass options.WebSocket (e.g. the `ws` package in Node).');
     }
-    for (const key of ['initialDelay', 'maxDelay', 'stableAfter', 'connectTimeout', 'requestTimeout',
+    for (const key of ['initialDelay', 'maxDelay', 'restartWindow', 'stableAfter', 'connectTimeout', 'requestTimeout',
       'pingInterval', 'pingTimeout', 'closeTimeout', 'maxQueue']) {
       if (typeof opts[key] !== 'number' || Number.isNaN(opts[key]) || opts[key] < 0) {
         throw new RangeError(`options.${key} must be a non-negative number.`);
@@ -848,7 +855,7 @@ export class SessionSocket {
       && this._attempt < this._opts.maxAttempts
       && (typeof this._opts.shouldReconnect === 'function'
         ? Boolean(this._opts.shouldReconnect(event))
-        : RETRYABLE_CLOSE_CODES.includes(code));
+        : RETRYABLE_CLOSE_CODES.includes(code) || (code === 1008 && RETRYABLE_POLICY_REASONS.includes(reason)));
     if (!retry) {
       this._setState(States.CLOSED);
       this._rejectAll('connection_closed', `The connection closed (${code}${reason ? ` ${reason}` : ''}) and will not be retried.`);
@@ -856,7 +863,7 @@ export class SessionSocket {
       return;
     }
 
-    const delay = this._nextDelay();
+    const delay = this._nextDelay(RESTART_CLOSE_CODES.includes(code));
     this._attempt += 1;
     event.willRetry = true;
     event.delay = delay;
@@ -869,9 +876,13 @@ export class SessionSocket {
     this._emit('close', event);
   }
 
-  /** Full jitter: uniform in [0, min(maxDelay, initialDelay * 2^attempt)). */
-  _nextDelay() {
-    const ceiling = Math.min(this._opts.maxDelay, this._opts.initialDelay * 2 ** Math.min(this._attempt, 52));
+  /**
+   * Full jitter: uniform in [0, min(maxDelay, initialDelay * 2^attempt)). After a restart close (1001, 1012) the
+   * ceiling is at least restartWindow, so the clients of a node that shut down do not all come back at once.
+   */
+  _nextDelay(restart = false) {
+    let ceiling = Math.min(this._opts.maxDelay, this._opts.initialDelay * 2 ** Math.min(this._attempt, 52));
+    if (restart) ceiling = Math.max(ceiling, this._opts.restartWindow);
     const r = Math.min(Math.max(Number(this._random()) || 0, 0), 1);
     return Math.floor(r * ceiling);
   }

@@ -27,6 +27,7 @@ internal sealed class ConnectionReader
     private readonly ChannelWriter<InboundMessage> _inbound;
     private readonly SessionSocketEndpoint _endpoint;
     private readonly string _id;
+    private readonly InboundBudget? _budget;
     private bool _readingPayload;
 
     public ConnectionReader(
@@ -36,7 +37,8 @@ internal sealed class ConnectionReader
         ConnectionRateLimiter? rate,
         ChannelWriter<InboundMessage> inbound,
         SessionSocketEndpoint endpoint,
-        string id)
+        string id,
+        InboundBudget? budget = null)
     {
         _socket = socket;
         _close = close;
@@ -45,6 +47,7 @@ internal sealed class ConnectionReader
         _inbound = inbound;
         _endpoint = endpoint;
         _id = id;
+        _budget = budget;
     }
 
     /// <summary>Reads until the client's close frame, the close handshake's end, or a transport fault; then aborts what is left.</summary>
@@ -116,6 +119,8 @@ internal sealed class ConnectionReader
 
             if (_close.IsClosing)
             {
+                // A message that arrives while the connection closes is read and dropped, and counted.
+                _endpoint.Metrics.DroppedOnClose();
                 if (!await DrainUntilCloseAsync(head.EndOfMessage, token).ConfigureAwait(false))
                 {
                     return;
@@ -190,6 +195,19 @@ internal sealed class ConnectionReader
                 RejectForRate(buffer.AsSpan(0, count));
                 ArrayPool<byte>.Shared.Return(buffer);
                 continue;
+            }
+
+            if (_budget is not null)
+            {
+                try
+                {
+                    await _budget.ReserveAsync(buffer.Length, token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw;
+                }
             }
 
             await _inbound.WriteAsync(new InboundMessage(buffer, count), token).ConfigureAwait(false);

@@ -55,6 +55,13 @@ internal sealed class ConnectionRegistry(SessionSocketsMetrics metrics)
     {
         _connections[connection.Id] = connection;
         metrics.ConnectionOpened();
+
+        // A handshake that passed the shutdown check before StopAccepting but registers after the drain's snapshot:
+        // the insert above is a full fence, so either the snapshot holds this connection or this sees the flag.
+        if (IsShuttingDown)
+        {
+            connection.RequestClose(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+        }
     }
 
     public void Remove(SocketConnection connection)

@@ -26,6 +26,7 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
     private readonly ConnectionReader _reader;
     private readonly ConnectionSession _session;
     private readonly HandlerInvoker _handlers;
+    private readonly InboundBudget _budget;
     private readonly CancellationTokenRegistration _onClosing;
 
     public SocketConnection(SessionSocketEndpoint endpoint, WebSocket socket)
@@ -47,7 +48,8 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
         _close = new ConnectionClose(socket, endpoint.Time, endpoint.CloseTimeout);
         _writer = new ConnectionWriter(socket, _close, endpoint, Id);
         _close.Attach(_writer);
-        _reader = new ConnectionReader(socket, _close, _writer, ConnectionRateLimiter.Create(endpoint.Options.RateLimit, endpoint.Time), _inbound.Writer, endpoint, Id);
+        _budget = InboundBudget.For(endpoint.Options);
+        _reader = new ConnectionReader(socket, _close, _writer, ConnectionRateLimiter.Create(endpoint.Options.RateLimit, endpoint.Time), _inbound.Writer, endpoint, Id, _budget);
         _session = new ConnectionSession(_close, endpoint, Id, OnSessionChanged);
         _handlers = new HandlerInvoker(this);
 
@@ -171,9 +173,15 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
                         {
                             await dispatcher.DispatchAsync(_handlers, message.Buffer.AsMemory(0, message.Length), token).ConfigureAwait(false);
                         }
+                        else
+                        {
+                            // Closing (shutdown included): a received message still queued is dropped, and counted.
+                            Endpoint.Metrics.DroppedOnClose();
+                        }
                     }
                     finally
                     {
+                        _budget.Release(message.Buffer.Length);
                         ArrayPool<byte>.Shared.Return(message.Buffer);
                     }
                 }
@@ -192,6 +200,8 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
         {
             while (reader.TryRead(out var left))
             {
+                Endpoint.Metrics.DroppedOnClose();
+                _budget.Release(left.Buffer.Length);
                 ArrayPool<byte>.Shared.Return(left.Buffer);
             }
         }

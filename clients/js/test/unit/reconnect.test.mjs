@@ -87,7 +87,7 @@ test('backoff starts over after a connection stayed open for stableAfter', async
   // stable this time
   WS.last.serverOpen();
   tick(5000);
-  WS.last.serverClose(1001, 'server shutting down');
+  WS.last.serverClose(1006);
   close = rec.of('close').at(-1);
   assert.equal(close.attempt, 1);
   assert.equal(close.delay, Math.floor(0.999 * 500));
@@ -217,4 +217,51 @@ test('state events walk through connecting, open, reconnecting', async (t) => {
   await flush();
   assert.deepEqual(rec.events.filter((e) => e.name === 'state').map((e) => e.args),
     [['connecting', 'idle'], ['open', 'connecting'], ['reconnecting', 'open'], ['open', 'reconnecting']]);
+});
+
+test('after 1001 the reconnect is spread over at least restartWindow (5 s), not [0, initialDelay)', async (t) => {
+  const { WS, socket, rec, tick } = await setup(t, { sessionId: 'tok', random: () => 0.999 });
+  socket.connect();
+  await authenticate(WS.last);
+  WS.last.serverClose(1001, 'server shutting down');
+  const close = rec.of('close').at(-1);
+  assert.equal(close.willRetry, true);
+  assert.equal(close.delay, Math.floor(0.999 * 5000));
+  assertNextAttemptAfter(WS, tick, close.delay);
+});
+
+test('after 1001 many clients spread their reconnects over the whole window', async (t) => {
+  const delays = [];
+  for (let i = 0; i < 40; i++) {
+    await t.test(`client ${i}`, async (c) => {
+      const { WS, socket, rec } = await setup(c, { sessionId: 'tok', random: () => i / 40 });
+      socket.connect();
+      await authenticate(WS.last);
+      WS.last.serverClose(1001, 'server shutting down');
+      delays.push(rec.of('close').at(-1).delay);
+      socket.close();
+    });
+  }
+  assert.ok(Math.max(...delays) >= 4500, `the latest waits most of the window (${Math.max(...delays)} ms)`);
+  assert.ok(delays.filter((d) => d >= 500).length >= 35, 'not bunched in [0, 500 ms)');
+});
+
+test('a restartWindow of 0 keeps the plain backoff after 1001', async (t) => {
+  const { WS, socket, rec } = await setup(t, { sessionId: 'tok', random: () => 0.999, restartWindow: 0 });
+  socket.connect();
+  await authenticate(WS.last);
+  WS.last.serverClose(1001, 'server shutting down');
+  assert.equal(rec.of('close').at(-1).delay, Math.floor(0.999 * 500));
+});
+
+test('1008 "send queue overflow" is retried and the connection comes back', async (t) => {
+  const { WS, socket, rec, tick } = await setup(t, { sessionId: 'tok' });
+  socket.connect();
+  await authenticate(WS.last);
+  WS.last.serverClose(1008, 'send queue overflow');
+  const close = rec.of('close').at(-1);
+  assert.equal(close.willRetry, true);
+  assertNextAttemptAfter(WS, tick, close.delay);
+  await authenticate(WS.last);
+  assert.equal(socket.state, 'open');
 });
