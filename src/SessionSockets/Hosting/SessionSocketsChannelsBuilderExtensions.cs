@@ -22,6 +22,11 @@ public static class SessionSocketsChannelsBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var space = Namespaces(builder.Services).GetOrAdd(prefix);
         configure?.Invoke(space);
+        if (space.PolicyName is not null)
+        {
+            builder.Services.AddAuthorization();
+        }
+
         return builder;
     }
 
