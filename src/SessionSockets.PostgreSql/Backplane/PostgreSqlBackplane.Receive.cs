@@ -36,7 +36,7 @@ internal sealed partial class PostgreSqlBackplane
             try
             {
                 var message = await _inbox.ReadAsync(stoppingToken).ConfigureAwait(false);
-                if (message.TransportState is long row)
+                if (message.TransportState is NotificationState { PayloadRow: long row })
                 {
                     message = await LoadPayloadAsync(message, row, stoppingToken).ConfigureAwait(false);
                 }
@@ -73,6 +73,12 @@ internal sealed partial class PostgreSqlBackplane
             return null;
         }
 
-        return new BackplaneMessage(message.Kind, message.Target, payload) { ExpiresAt = message.ExpiresAt, RenewedAt = message.RenewedAt };
+        var offset = NotificationState.OffsetOf(message);
+        return new BackplaneMessage(message.Kind, message.Target, payload)
+        {
+            ExpiresAt = message.ExpiresAt,
+            RenewedAt = message.RenewedAt,
+            TransportState = offset > 0 ? new NotificationState(null, offset) : null,
+        };
     }
 }
