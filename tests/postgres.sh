@@ -41,9 +41,16 @@ start() {
     return 0
   fi
   if [ -f "$STATE" ]; then
-    log "a cluster is already running ($STATE)"
-    print_env
-    return 0
+    # shellcheck disable=SC1090
+    . "$STATE"
+    if [ -x "$DIR/pg_ctl.sh" ] && "$DIR/pg_ctl.sh" status >/dev/null 2>&1; then
+      log "a cluster is already running ($STATE)"
+      print_env
+      return 0
+    fi
+    # The machine restarted or the server died: the state is stale, start afresh.
+    log "the cluster of $STATE is not running; starting a new one"
+    rm -rf "$DIR" "$STATE"
   fi
 
   local bin

@@ -153,6 +153,10 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
                 }
 
                 Log.PublishRetried(_logger, message.Kind, attempt, ex);
+
+                // The usual cause is a pooled connection the server closed (a restart, a terminated backend): without
+                // this the retry could draw another dead one from the pool.
+                _dataSource.Clear();
                 await Task.Delay(Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SessionSockets.Diagnostics;
+using SessionSockets.Messaging.Authorization;
 
 namespace SessionSockets.Channels;
 
@@ -28,14 +30,9 @@ internal static class ChannelAuthorizer
             return false;
         }
 
-        if (space.PolicyName is { } policy)
-        {
-            // A policy needs the connection's ClaimsPrincipal, which the identity part of this issue adds to MessageContext;
-            // until it does, a namespace with a policy admits nobody rather than everybody.
-            Log.ChannelPolicyUnavailable(logger, channel, policy);
-            return false;
-        }
-
-        return true;
+        // The policy sees the connection's user (MessageContext.User) with the channel name as the resource; the
+        // authorizer fails closed and logs a policy that refuses, is not defined or throws.
+        return space.PolicyName is not { } policy
+            || await context.Services.GetRequiredService<SocketAuthorizer>().AuthorizeAsync(context, policy, channel, cancellationToken).ConfigureAwait(false);
     }
 }

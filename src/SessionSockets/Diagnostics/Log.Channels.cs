@@ -8,9 +8,6 @@ internal static partial class Log
     [LoggerMessage(4001, LogLevel.Warning, "Authorizing a subscription to '{Channel}' on connection {ConnectionId} failed; it was refused.", EventName = "ChannelAuthorizationFailed")]
     public static partial void ChannelAuthorizationFailed(ILogger logger, string channel, string connectionId, Exception exception);
 
-    [LoggerMessage(4002, LogLevel.Warning, "Subscription to '{Channel}' refused: the policy '{Policy}' cannot be evaluated without a user for the connection.", EventName = "ChannelPolicyUnavailable")]
-    public static partial void ChannelPolicyUnavailable(ILogger logger, string channel, string policy);
-
     [LoggerMessage(4003, LogLevel.Error, "Publishing to '{Channel}' failed; it was delivered nowhere.", EventName = "ChannelPublishFailed")]
     public static partial void ChannelPublishFailed(ILogger logger, string channel, Exception exception);
 

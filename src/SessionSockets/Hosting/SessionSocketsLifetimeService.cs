@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SessionSockets.Backplane;
+using SessionSockets.Channels;
 using SessionSockets.Connections;
 using SessionSockets.Messaging;
 using SessionSockets.Runtime;
@@ -19,6 +20,7 @@ internal sealed class SessionSocketsLifetimeService(
     ISessionBackplane backplane,
     SessionMaintenanceService maintenance,
     MessageDispatcher dispatcher,
+    ChannelNamespaces namespaces,
     IServiceProvider services,
     IHostApplicationLifetime lifetime,
     IOptions<SessionSocketOptions> options) : IHostedService, IDisposable
@@ -29,21 +31,35 @@ internal sealed class SessionSocketsLifetimeService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        // A misspelt policy name would refuse every message of its type: stop the app at start instead.
+        // A misspelt policy name would refuse every message of its type (or every subscription of a namespace): stop
+        // the app at start instead.
         foreach (var (type, policy) in dispatcher.RequiredPolicies)
         {
-            var policies = services.GetRequiredService<IAuthorizationPolicyProvider>();
-            if (await policies.GetPolicyAsync(policy).ConfigureAwait(false) is null)
+            await RequirePolicyAsync(policy, $"The handler for '{type}'").ConfigureAwait(false);
+        }
+
+        foreach (var space in namespaces.All)
+        {
+            if (space.PolicyName is { } policy)
             {
-                throw new InvalidOperationException(
-                    $"The handler for '{type}' requires the authorization policy '{policy}', which is not defined. " +
-                    $"Add it with services.AddAuthorization(o => o.AddPolicy(\"{policy}\", ...)).");
+                await RequirePolicyAsync(policy, $"The channel namespace '{space.Prefix}'").ConfigureAwait(false);
             }
         }
 
         receiver.ResynchronizeRequested += maintenance.RequestRevalidation;
         _subscription = backplane.Subscribe(receiver.ReceiveAsync);
         _stopping = lifetime.ApplicationStopping.Register(static s => ((SessionSocketsLifetimeService)s!).BeginShutdown(), this);
+    }
+
+    private async Task RequirePolicyAsync(string policy, string requiredBy)
+    {
+        var policies = services.GetRequiredService<IAuthorizationPolicyProvider>();
+        if (await policies.GetPolicyAsync(policy).ConfigureAwait(false) is null)
+        {
+            throw new InvalidOperationException(
+                $"{requiredBy} requires the authorization policy '{policy}', which is not defined. " +
+                $"Add it with services.AddAuthorization(o => o.AddPolicy(\"{policy}\", ...)).");
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
 
 namespace SessionSockets.IntegrationTests.Channels;
 
@@ -27,7 +28,8 @@ internal static class ChannelHost
                         await context.ReplyAsync(new { ok = true }, ct);
                     });
                 more?.Invoke(sockets);
-            });
+            },
+            services: s => s.AddAuthorizationBuilder().AddPolicy("admins", p => p.RequireRole("admin")));
 
     public static async Task<TestClient> ConnectBoundAsync(this TestHost host, string user)
     {

@@ -155,11 +155,12 @@ public sealed class ChannelTests
     }
 
     [Test]
-    public async Task Subscribe_PolicyNamespace_FailsClosedUntilAUserExists()
+    public async Task Subscribe_PolicyNamespace_UserWithoutTheRole_IsForbidden()
     {
         await using var host = await ChannelHost.StartAsync();
         using var alice = await host.ConnectBoundAsync("alice");
         Assert.That((await alice.SubscribeAsync("policy:x")).ErrorCode(), Is.EqualTo(ErrorCodes.Forbidden));
+        Assert.That(host.Logs.Entries.Any(e => e.EventId.Name == "AuthorizationDenied"), Is.True);
     }
 
     [Test]

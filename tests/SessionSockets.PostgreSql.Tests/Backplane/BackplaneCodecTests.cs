@@ -30,7 +30,7 @@ public sealed class BackplaneCodecTests
         var frame = Encoding.UTF8.GetBytes("""{"type":"chat.message","channel":"room:a","data":{}}""");
         var text = BackplaneCodec.Encode("n", new BackplaneMessage(BackplaneMessageKind.ChannelMessage, "room:a", frame));
 
-        Assert.That(text, Does.Contain("\"k\":6"));
+        Assert.That(Encoding.UTF8.GetString(text), Does.Contain("\"k\":6"));
         Assert.That(BackplaneCodec.TryDecode(text, out var decoded), Is.True);
         Assert.That((decoded.Message.Kind, decoded.Message.Target), Is.EqualTo((BackplaneMessageKind.ChannelMessage, "room:a")));
         Assert.That(decoded.Message.Payload.ToArray(), Is.EqualTo(frame));

@@ -38,6 +38,27 @@ public sealed class RevocationCatchUpTests() : NodeFixture("catchup")
     }
 
     [Test]
+    public async Task CloseSessionAsync_FirstNotifyFailsOnADeadPooledConnection_IsRetriedAndReachesTheOtherNode()
+    {
+        var a = await StartNodeAsync();
+        var b = await StartNodeAsync();
+        var session = await a.Sessions.CreateAsync("mona", TimeSpan.FromHours(1));
+        var client = await ConnectAsync(b, session.Token);
+        Assert.That((await client.RequestAsync("whoami")).GetProperty("data").GetProperty("userId").GetString(), Is.EqualTo("mona"));
+
+        // Every idle backend but this one goes: A's pooled connections are dead when it next uses them. (B may lose its
+        // LISTEN too; a failed first attempt records nothing, so only the retry can close B's socket: the row stays.)
+        await PostgresServer.ExecuteAsync(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND state = 'idle'");
+        await a.Hub.CloseSessionAsync(session.Session.Id);
+
+        var closed = await client.ReceiveCloseAsync(TimeSpan.FromSeconds(20));
+        Assert.That(closed, Is.EqualTo(((WebSocketCloseStatus?)WebSocketCloseStatus.PolicyViolation, "session revoked")));
+        Assert.That(a.Logs.Entries.Any(e => e.EventId.Name == "BackplanePublishRetried"), Is.True, "the first notification failed and was retried");
+        Assert.That(a.Logs.Entries.Any(e => e.EventId.Name == "BackplanePublishFailed"), Is.False);
+    }
+
+    [Test]
     public async Task FirstListen_RevocationsRecordedBeforeTheNodeStarted_AreNotReplayed()
     {
         var a = await StartNodeAsync();

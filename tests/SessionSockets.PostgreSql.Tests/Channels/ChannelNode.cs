@@ -31,7 +31,8 @@ internal static class ChannelNode
                     o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
                     backplane?.Invoke(o);
                 })
-                .AddPostgreSqlChannels(o => o.SchemaName = schema));
+                .AddPostgreSqlChannels(o => o.SchemaName = schema),
+            services: s => s.Configure<SessionSockets.Backplane.BackplaneOptions>(o => o.Key = TestNode.BackplaneKey));
         if (backplane is null)
         {
             await node.WaitListeningAsync(TimeSpan.FromSeconds(10), atLeast: 1);
