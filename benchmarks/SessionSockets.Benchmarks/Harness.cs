@@ -67,8 +67,10 @@ internal sealed class BenchHost : IAsyncDisposable
                 o.MaxConnectionsPerUser = 0;
             })
             .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken));
-        // The channel benchmarks publish to bench: (no session needed) and room: (presence, as the sample's rooms).
-        sockets.AddChannels("bench:").AddChannels("room:", c => c.RequireSession().Presence());
+        // The channel benchmarks publish to bench: (no session needed), room: (presence, as the sample's rooms) and
+        // hist: (history, issue 14).
+        sockets.AddChannels("bench:").AddChannels("room:", c => c.RequireSession().Presence())
+            .AddChannels("hist:", c => c.History(1000, TimeSpan.FromMinutes(10)));
         if (store is null)
         {
             sockets.AddSqliteStore($"Data Source={Path.Combine(directory, "sessions.db")}");

@@ -16,12 +16,12 @@ namespace SessionSockets.Benchmarks;
 /// exactly once, in each publisher's order.
 /// </summary>
 /// <remarks>
-/// <c>--history N</c> publishes to a namespace that keeps the last N publications (issue 14): then every publication
-/// also takes its channel's next offset in the same transaction as its NOTIFY.
+/// <c>--history 1</c> publishes to <c>hist:</c>, a namespace that keeps history (issue 14): then every publication also
+/// takes its channel's next offset, is stored and is trimmed in the same transaction as its NOTIFY, and each subscriber
+/// checks that the offsets it receives increase by exactly 1.
 /// </remarks>
 internal static class TwoNodeChannels
 {
-    private const string Channel = "bench:two-nodes";
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
 
     public static async Task<int> RunAsync(IReadOnlyDictionary<string, string> args, TextWriter output)
@@ -32,18 +32,21 @@ internal static class TwoNodeChannels
         var warmup = Seconds(args, "warmup", 1);
         var publishers = ChannelMemory.Int(args, "publishers", 4);
         var subscribers = ChannelMemory.Int(args, "subscribers", 1);
+        var history = ChannelMemory.Int(args, "history", 0) != 0;
         if (publishers is < 1 or > 256 || subscribers is < 1 or > 10_000)
         {
             throw new ArgumentException("--publishers 1..256, --subscribers 1..10000.");
         }
 
-        var result = await MeasureAsync(connectionString, publishers, subscribers, warmup, duration, output);
+        var result = await MeasureAsync(connectionString, publishers, subscribers, warmup, duration, output, history);
         output.WriteLine(result);
-        return result.Missing == 0 && result.Duplicates == 0 && result.OutOfOrder == 0 && result.Errors == 0 ? 0 : 1;
+        return result.Missing == 0 && result.Duplicates == 0 && result.OutOfOrder == 0 && result.OffsetGaps == 0 && result.Errors == 0 ? 0 : 1;
     }
 
-    public static async Task<TwoNodeResult> MeasureAsync(string connectionString, int publishers, int subscribers, TimeSpan warmup, TimeSpan duration, TextWriter? log = null)
+    public static async Task<TwoNodeResult> MeasureAsync(
+        string connectionString, int publishers, int subscribers, TimeSpan warmup, TimeSpan duration, TextWriter? log = null, bool history = false)
     {
+        var channel = history ? "hist:two-nodes" : "bench:two-nodes";
         var schema = "bench_" + Guid.NewGuid().ToString("N")[..12];
         var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         try
@@ -58,13 +61,13 @@ internal static class TwoNodeChannels
                 {
                     var client = b.Connect(session);
                     clients.Add(client);
-                    if (!await b.Endpoint.Channels.SubscribeAsync(client.Server!, Channel, CancellationToken.None))
+                    if (!await b.Endpoint.Channels.SubscribeAsync(client.Server!, channel, CancellationToken.None))
                     {
                         throw new InvalidOperationException("A subscriber could not subscribe.");
                     }
                 }
 
-                return await RunAsync(a, clients, publishers, warmup, duration, log);
+                return await RunAsync(a, channel, clients, publishers, warmup, duration, log) with { History = history };
             }
             finally
             {
@@ -102,14 +105,14 @@ internal static class TwoNodeChannels
                 .AddPostgreSqlChannels(o => o.SchemaName = schema);
         });
 
-    private static async Task<TwoNodeResult> RunAsync(BenchHost a, List<InMemoryConnection> clients, int publishers, TimeSpan warmup, TimeSpan duration, TextWriter? log)
+    private static async Task<TwoNodeResult> RunAsync(BenchHost a, string channel, List<InMemoryConnection> clients, int publishers, TimeSpan warmup, TimeSpan duration, TextWriter? log)
     {
         var state = new Deliveries(publishers, clients.Count);
         using var stop = new CancellationTokenSource();
         var receivers = clients.Select((c, i) => Task.Run(() => ReceiveAsync(c, i, state, log, stop.Token))).ToArray();
 
         // B listens once a probe from A arrives (bounded): the run starts with both nodes connected.
-        await ProbeAsync(a, state);
+        await ProbeAsync(a, channel, state);
         log?.WriteLine($"node B receives; {publishers} publishers on node A for {warmup.TotalSeconds:F0} + {duration.TotalSeconds:F0} s");
 
         var start = Stopwatch.GetTimestamp();
@@ -122,7 +125,7 @@ internal static class TwoNodeChannels
                 var sent = Stopwatch.GetTimestamp();
                 try
                 {
-                    await a.Endpoint.Hub.PublishAsync(Channel, "bench", new BenchData(p, n, sent));
+                    await a.Endpoint.Hub.PublishAsync(channel, "bench", new BenchData(p, n, sent));
                     state.Published(p, n);
                 }
                 catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
@@ -151,7 +154,7 @@ internal static class TwoNodeChannels
         return state.Summarise(duration.TotalSeconds, publishers, clients.Count);
     }
 
-    private static async Task ProbeAsync(BenchHost a, Deliveries state)
+    private static async Task ProbeAsync(BenchHost a, string channel, Deliveries state)
     {
         var wait = Stopwatch.StartNew();
         while (!state.Probed)
@@ -161,7 +164,7 @@ internal static class TwoNodeChannels
                 throw new TimeoutException("Node B received nothing from node A within 30 s.");
             }
 
-            await a.Endpoint.Hub.PublishAsync(Channel, "bench", new BenchData(-1, 0, Stopwatch.GetTimestamp()));
+            await a.Endpoint.Hub.PublishAsync(channel, "bench", new BenchData(-1, 0, Stopwatch.GetTimestamp()));
             await Task.Delay(50);
         }
     }
@@ -175,8 +178,10 @@ internal static class TwoNodeChannels
                 await client.ReceiveAsync();
                 var now = Stopwatch.GetTimestamp();
                 using var document = JsonDocument.Parse(client.Last.ToArray());
-                var data = document.RootElement.GetProperty("data");
-                state.Delivered(index, data.GetProperty("p").GetInt32(), data.GetProperty("n").GetInt64(), data.GetProperty("t").GetInt64(), now);
+                var root = document.RootElement;
+                var data = root.GetProperty("data");
+                var offset = root.TryGetProperty("offset", out var o) ? o.GetInt64() : 0;
+                state.Delivered(index, data.GetProperty("p").GetInt32(), data.GetProperty("n").GetInt64(), data.GetProperty("t").GetInt64(), now, offset);
             }
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)

@@ -8,6 +8,9 @@ internal sealed record TwoNodeResult
 {
     public int Publishers { get; init; }
 
+    /// <summary>Whether the channel kept history (each publication took an offset in the database).</summary>
+    public bool History { get; init; }
+
     public int Subscribers { get; init; }
 
     /// <summary>Publications made on node A (every one, warm-up included).</summary>
@@ -27,6 +30,9 @@ internal sealed record TwoNodeResult
 
     public long OutOfOrder { get; init; }
 
+    /// <summary>With history: deliveries whose offset was not the subscriber's previous one plus 1.</summary>
+    public long OffsetGaps { get; init; }
+
     /// <summary>Publications that threw on node A, and subscribers the server closed.</summary>
     public long Errors { get; init; }
 
@@ -38,8 +44,8 @@ internal sealed record TwoNodeResult
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"""
-        two_nodes publishers={Publishers} subscribers={Subscribers} published={Published} errors={Errors}
-        measured={Measured} pubs/s={PublicationsPerSecond:F0} missing={Missing} duplicates={Duplicates} out_of_order={OutOfOrder}
+        two_nodes history={(History ? 1 : 0)} publishers={Publishers} subscribers={Subscribers} published={Published} errors={Errors}
+        measured={Measured} pubs/s={PublicationsPerSecond:F0} missing={Missing} duplicates={Duplicates} out_of_order={OutOfOrder} offset_gaps={OffsetGaps}
         latency_ms p50={P50:F3} p99={P99:F3} max={Max:F3}
         """);
 }
@@ -51,6 +57,8 @@ internal sealed class Deliveries(int publishers, int subscribers)
     private readonly long[,] _last = new long[subscribers, publishers];
     private readonly List<long>[] _latencies = [.. Enumerable.Range(0, subscribers).Select(_ => new List<long>())];
     private readonly long[] _measured = new long[subscribers];
+    private readonly long[] _lastOffset = new long[subscribers];
+    private long _offsetGaps;
     private long _delivered;
     private long _duplicates;
     private long _outOfOrder;
@@ -87,8 +95,19 @@ internal sealed class Deliveries(int publishers, int subscribers)
         }
     }
 
-    public void Delivered(int subscriber, int publisher, long n, long sentAt, long now)
+    public void Delivered(int subscriber, int publisher, long n, long sentAt, long now, long offset = 0)
     {
+        if (offset > 0)
+        {
+            // Probes take offsets too: every publication of the channel counts, from the first this subscriber saw.
+            if (_lastOffset[subscriber] > 0 && offset != _lastOffset[subscriber] + 1)
+            {
+                Interlocked.Increment(ref _offsetGaps);
+            }
+
+            _lastOffset[subscriber] = offset;
+        }
+
         if (publisher < 0)
         {
             _probed = true;
@@ -132,6 +151,7 @@ internal sealed class Deliveries(int publishers, int subscribers)
             Missing = (published * subscribers) - DeliveredTotal,
             Duplicates = Interlocked.Read(ref _duplicates),
             OutOfOrder = Interlocked.Read(ref _outOfOrder),
+            OffsetGaps = Interlocked.Read(ref _offsetGaps),
             Errors = Interlocked.Read(ref _errors),
             P50 = At(0.50),
             P99 = At(0.99),

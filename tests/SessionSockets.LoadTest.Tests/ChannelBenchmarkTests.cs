@@ -75,8 +75,9 @@ public sealed class ChannelBenchmarkTests
         Assert.That(output.ToString(), Does.Contain($"registry_connections={(subscriptions > 0 ? 200 : 0)} ").And.Contain(" failed=0 "));
     }
 
-    [Test]
-    public async Task TwoNodes_OnPostgreSql_EveryPublicationArrivesOnceInOrder()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task TwoNodes_OnPostgreSql_EveryPublicationArrivesOnceInOrder(bool history)
     {
         if (Environment.GetEnvironmentVariable("SESSIONSOCKETS_PG") is not { Length: > 0 } connectionString)
         {
@@ -90,9 +91,9 @@ public sealed class ChannelBenchmarkTests
         }
 
         using var log = new StringWriter();
-        var result = await TwoNodeChannels.MeasureAsync(connectionString, publishers: 2, subscribers: 2, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), log);
+        var result = await TwoNodeChannels.MeasureAsync(connectionString, publishers: 2, subscribers: 2, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), log, history);
 
         Assert.That(result.Published, Is.GreaterThan(0), result.ToString());
-        Assert.That((result.Errors, result.Missing, result.Duplicates, result.OutOfOrder), Is.EqualTo((0L, 0L, 0L, 0L)), result + log.ToString());
+        Assert.That((result.Errors, result.Missing, result.Duplicates, result.OutOfOrder, result.OffsetGaps), Is.EqualTo((0L, 0L, 0L, 0L, 0L)), result + log.ToString());
     }
 }

@@ -7,7 +7,7 @@ namespace SessionSockets.PostgreSql.Backplane;
 
 /// <summary>
 /// The content of a notification: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"o":offset,"p":payload}</c>, where
-/// <c>"o"</c> is the channel offset of a publication kept in history (absent otherwise), and
+/// <c>"o"</c> and <c>"ep"</c> are the channel offset and epoch of a publication kept in history (absent otherwise), and
 /// the payload (a JSON envelope) is embedded as is, or as base64 in <c>"b"</c> if it is not JSON, or replaced by <c>"x"</c>:
 /// the id of the row that holds it when the notification would be too large. The notification itself is this content
 /// sealed by <see cref="BackplaneSigner"/>, in base64; a row holds its payload sealed the same way.
@@ -19,7 +19,7 @@ internal static class BackplaneCodec
 
     private const int Version = 1;
 
-    public static byte[] Encode(string nodeId, BackplaneMessage message, long? payloadRow = null, long offset = 0)
+    public static byte[] Encode(string nodeId, BackplaneMessage message, long? payloadRow = null, long offset = 0, string? epoch = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         var buffer = new ArrayBufferWriter<byte>(256 + message.Payload.Length);
@@ -47,6 +47,7 @@ internal static class BackplaneCodec
             if (offset > 0)
             {
                 writer.WriteNumber("o", offset);
+                writer.WriteString("ep", epoch ?? string.Empty);
             }
 
             if (payloadRow is { } row)
@@ -97,6 +98,7 @@ internal static class BackplaneCodec
             DateTimeOffset? renewedAt = root.TryGetProperty("r", out var r) ? DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64()) : null;
             long? row = root.TryGetProperty("x", out var x) ? x.GetInt64() : null;
             var offset = root.TryGetProperty("o", out var o) ? o.GetInt64() : 0;
+            var epoch = root.TryGetProperty("ep", out var ep) ? ep.GetString() : null;
             if (offset < 0 || (offset > 0 && kind != BackplaneMessageKind.ChannelMessage))
             {
                 return false;
@@ -107,7 +109,7 @@ internal static class BackplaneCodec
                 : default;
 
             // The row travels with the message until the dispatch loop, which reads it from the table; the offset to the engine.
-            var state = row is null && offset == 0 ? null : new NotificationState(row, offset);
+            var state = row is null && offset == 0 ? null : new NotificationState(row, offset, offset > 0 ? epoch ?? string.Empty : null);
             decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt, TransportState = state }, row);
             return true;
         }
@@ -161,8 +163,8 @@ internal static class BackplaneCodec
     internal readonly record struct Decoded(string NodeId, BackplaneMessage Message, long? PayloadRow);
 }
 
-/// <summary>What a notification carries besides the message: the row of a large payload, and the offset of a kept publication (0: none).</summary>
-internal sealed record NotificationState(long? PayloadRow, long Offset)
+/// <summary>What a notification carries besides the message: the row of a large payload, and the offset and epoch of a kept publication (0: none).</summary>
+internal sealed record NotificationState(long? PayloadRow, long Offset, string? Epoch = null)
 {
     /// <summary>The offset a received message carries, 0 when none.</summary>
     public static long OffsetOf(BackplaneMessage message) => message.TransportState is NotificationState state ? state.Offset : 0;

@@ -73,12 +73,11 @@ internal sealed partial class PostgreSqlBackplane
             return null;
         }
 
-        var offset = NotificationState.OffsetOf(message);
         return new BackplaneMessage(message.Kind, message.Target, payload)
         {
             ExpiresAt = message.ExpiresAt,
             RenewedAt = message.RenewedAt,
-            TransportState = offset > 0 ? new NotificationState(null, offset) : null,
+            TransportState = message.TransportState is NotificationState { Offset: > 0 } state ? state with { PayloadRow = null } : null,
         };
     }
 }

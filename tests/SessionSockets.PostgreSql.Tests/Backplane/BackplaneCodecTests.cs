@@ -64,8 +64,8 @@ public sealed class BackplaneCodecTests
     {
         var message = new BackplaneMessage(BackplaneMessageKind.ChannelMessage, "room:a", """{"type":"t","channel":"room:a","offset":7,"data":1}"""u8.ToArray());
 
-        Assert.That(BackplaneCodec.TryDecode(BackplaneCodec.Encode("n", message, offset: 7), out var decoded), Is.True);
-        Assert.That(NotificationState.OffsetOf(decoded.Message), Is.EqualTo(7));
+        Assert.That(BackplaneCodec.TryDecode(BackplaneCodec.Encode("n", message, offset: 7, epoch: "e1"), out var decoded), Is.True);
+        Assert.That(decoded.Message.TransportState, Is.EqualTo(new NotificationState(null, 7, "e1")));
         Assert.That(BackplaneCodec.TryDecode(BackplaneCodec.Encode("n", message), out var plain), Is.True);
         Assert.That(NotificationState.OffsetOf(plain.Message), Is.Zero, "a publication without history has no offset");
     }
