@@ -100,6 +100,12 @@ if [ "$CHANNELS" = 1 ]; then
     printf '| two nodes on PostgreSQL (in-process nodes, one database), publications from A delivered on B | %s/s, p50 %s ms, p99 %s ms; missing %s, duplicates %s, reordered %s | `SessionSockets.Benchmarks two-nodes --publishers %s --subscribers 1 --duration %s` |\n' \
       "$(echo "$two" | field 'pubs/s')" "$(echo "$two" | field p50)" "$(echo "$two" | field p99)" "$(echo "$two" | field missing)" \
       "$(echo "$two" | field duplicates)" "$(echo "$two" | field out_of_order)" "$TWO_NODES_PUBLISHERS" "$TWO_NODES_DURATION" >>"$extra"
+    echo "== channels: two nodes on PostgreSQL with history, $TWO_NODES_PUBLISHERS publishers, ${TWO_NODES_DURATION} s"
+    two=$($bench two-nodes --history 1 --publishers "$TWO_NODES_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$TWO_NODES_DURATION" || true)
+    echo "$two"
+    printf '| the same with history (issue 14: offset, insert, trim and NOTIFY in one transaction) | %s/s, p50 %s ms, p99 %s ms; missing %s, duplicates %s, reordered %s, offset gaps %s | `SessionSockets.Benchmarks two-nodes --history 1 --publishers %s --subscribers 1 --duration %s` |\n' \
+      "$(echo "$two" | field 'pubs/s')" "$(echo "$two" | field p50)" "$(echo "$two" | field p99)" "$(echo "$two" | field missing)" \
+      "$(echo "$two" | field duplicates)" "$(echo "$two" | field out_of_order)" "$(echo "$two" | field offset_gaps)" "$TWO_NODES_PUBLISHERS" "$TWO_NODES_DURATION" >>"$extra"
   else
     echo "== channels: two nodes on PostgreSQL skipped (SESSIONSOCKETS_PG is not set; PG_START=1 starts tests/postgres.sh)"
     printf '| two nodes on PostgreSQL | not run: no server (SESSIONSOCKETS_PG unset) | `PG_START=1 bash benchmarks/run.sh` |\n' >>"$extra"

@@ -95,7 +95,8 @@ internal sealed partial class PostgreSqlChannelEngine
             }
         }
 
-        await Sequencer.DeliverAsync(positioned, epoch, Volatile.Read(ref _receiver), cancellationToken).ConfigureAwait(false);
+        // Committed: this node delivers it whatever the caller's token says now (the other nodes get it anyway).
+        await Sequencer.DeliverAsync(positioned, epoch, Volatile.Read(ref _receiver), CancellationToken.None).ConfigureAwait(false);
         return positioned.Offset;
     }
 
