@@ -10,6 +10,10 @@
 # Knobs: ROUNDS (5; a server on this 2-core VM runs in one of two speed modes, see docs/benchmarks.md),
 # DURATION (8 s measured per load), WARMUP (2 s), HOLD (10000 idle connections),
 # MAX_HOLD (50000, capped by the open-file limit), SESSION_TOKENS (10000), BDN (1: run BenchmarkDotNet).
+# Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
+# BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
+# TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
+# SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,9 +26,15 @@ HOLD=${HOLD:-10000}
 MAX_HOLD=${MAX_HOLD:-50000}
 SESSION_TOKENS=${SESSION_TOKENS:-10000}
 BDN=${BDN:-1}
+CHANNELS=${CHANNELS:-1}
+CHANNEL_CONNECTIONS=${CHANNEL_CONNECTIONS:-10000}
+CHANNEL_SUBSCRIPTIONS=${CHANNEL_SUBSCRIPTIONS:-10}
+CHANNEL_COUNT=${CHANNEL_COUNT:-1000}
+TWO_NODES_PUBLISHERS=${TWO_NODES_PUBLISHERS:-4}
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0
+  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500
 fi
+TWO_NODES_DURATION=${TWO_NODES_DURATION:-$DURATION}
 
 # Every connection is a file descriptor in the server and one in the load tool (both need HOLD and MAX_HOLD + slack).
 ulimit -n 1048576 2>/dev/null || ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
@@ -60,6 +70,47 @@ if [ "$BDN" = 1 ]; then
       echo
     done
   } >>"$extra"
+fi
+
+if [ "$CHANNELS" = 1 ]; then
+  bench="dotnet benchmarks/SessionSockets.Benchmarks/bin/Release/net10.0/SessionSockets.Benchmarks.dll"
+  field() { grep -o " $1=[^ ]*" | head -n 1 | cut -d= -f2; }
+  echo "== channels: memory per subscription ($CHANNEL_CONNECTIONS connections, fresh process each)"
+  without=$($bench channel-memory --connections "$CHANNEL_CONNECTIONS" --subscriptions 0 --channels "$CHANNEL_COUNT")
+  with=$($bench channel-memory --connections "$CHANNEL_CONNECTIONS" --subscriptions "$CHANNEL_SUBSCRIPTIONS" --channels "$CHANNEL_COUNT")
+  echo "$without"; echo "$with"
+  heap0=$(echo "$without" | field heap_bytes); heap1=$(echo "$with" | field heap_bytes)
+  rss0=$(echo "$without" | field rss_bytes); rss1=$(echo "$with" | field rss_bytes)
+  subs=$((CHANNEL_CONNECTIONS * CHANNEL_SUBSCRIPTIONS))
+  {
+    printf '\n### Channels (issues 13, 14)\n\n'
+    printf '| row | result | command |\n|---|---|---|\n'
+    awk -v h0="$heap0" -v h1="$heap1" -v r0="$rss0" -v r1="$rss1" -v n="$subs" -v c="$CHANNEL_CONNECTIONS" -v k="$CHANNEL_SUBSCRIPTIONS" -v ch="$CHANNEL_COUNT" \
+      'BEGIN { printf "| memory per subscription, %d connections x %d of %d room: channels vs none | %.2f KB managed heap (%.2f KB RSS); %.2f KB heap per connection without | `SessionSockets.Benchmarks channel-memory --connections %d --subscriptions %d\\|0 --channels %d` |\n", c, k, ch, (h1-h0)/n/1024, (r1-r0)/n/1024, h0/c/1024, c, k, ch }'
+  } >>"$extra"
+
+  if [ -z "${SESSIONSOCKETS_PG:-}" ] && [ "${PG_START:-0}" = 1 ]; then
+    eval "$(bash tests/postgres.sh start)"
+  fi
+  if [ -n "${SESSIONSOCKETS_PG:-}" ]; then
+    echo "== channels: two nodes on PostgreSQL, $TWO_NODES_PUBLISHERS publishers, ${TWO_NODES_DURATION} s"
+    # A missing, duplicate or reordered delivery exits 1: it is written into the row, not hidden.
+    two=$($bench two-nodes --publishers "$TWO_NODES_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$TWO_NODES_DURATION" || true)
+    echo "$two"
+    printf '| two nodes on PostgreSQL (in-process nodes, one database), publications from A delivered on B | %s/s, p50 %s ms, p99 %s ms; missing %s, duplicates %s, reordered %s | `SessionSockets.Benchmarks two-nodes --publishers %s --subscribers 1 --duration %s` |\n' \
+      "$(echo "$two" | field 'pubs/s')" "$(echo "$two" | field p50)" "$(echo "$two" | field p99)" "$(echo "$two" | field missing)" \
+      "$(echo "$two" | field duplicates)" "$(echo "$two" | field out_of_order)" "$TWO_NODES_PUBLISHERS" "$TWO_NODES_DURATION" >>"$extra"
+    echo "== channels: two nodes on PostgreSQL with history, $TWO_NODES_PUBLISHERS publishers, ${TWO_NODES_DURATION} s"
+    two=$($bench two-nodes --history 1 --publishers "$TWO_NODES_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$TWO_NODES_DURATION" || true)
+    echo "$two"
+    printf '| the same with history (issue 14: offset, insert, trim and NOTIFY in one transaction) | %s/s, p50 %s ms, p99 %s ms; missing %s, duplicates %s, reordered %s, offset gaps %s | `SessionSockets.Benchmarks two-nodes --history 1 --publishers %s --subscribers 1 --duration %s` |\n' \
+      "$(echo "$two" | field 'pubs/s')" "$(echo "$two" | field p50)" "$(echo "$two" | field p99)" "$(echo "$two" | field missing)" \
+      "$(echo "$two" | field duplicates)" "$(echo "$two" | field out_of_order)" "$(echo "$two" | field offset_gaps)" "$TWO_NODES_PUBLISHERS" "$TWO_NODES_DURATION" >>"$extra"
+  else
+    echo "== channels: two nodes on PostgreSQL skipped (SESSIONSOCKETS_PG is not set; PG_START=1 starts tests/postgres.sh)"
+    printf '| two nodes on PostgreSQL | not run: no server (SESSIONSOCKETS_PG unset) | `PG_START=1 bash benchmarks/run.sh` |\n' >>"$extra"
+  fi
+  printf '\nFan-out to 1,000 subscribers and subscribe + unsubscribe are BenchmarkDotNet rows above (`FanOutBenchmarks.Publish` against its `Broadcast` baseline: Ratio <= 1.11 is >= 0.9 x the deliveries/s; `SubscriptionBenchmarks`: Allocated per pair).\n' >>"$extra"
 fi
 
 echo "== load: RawEcho vs sample, $ROUNDS rounds"

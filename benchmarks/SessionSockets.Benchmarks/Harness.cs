@@ -48,12 +48,14 @@ internal sealed class BenchHost : IAsyncDisposable
     /// <summary>Round trips to the session store so far, counted from the library's own metric.</summary>
     public long StoreCalls => Interlocked.Read(ref _storeCalls);
 
-    public static async Task<BenchHost> StartAsync(TimeSpan cacheDuration)
+    /// <param name="cacheDuration">The session cache's duration.</param>
+    /// <param name="store">Adds the store (and engines) instead of SQLite in a temporary directory (the PostgreSQL nodes).</param>
+    public static async Task<BenchHost> StartAsync(TimeSpan cacheDuration, Action<ISessionSocketsBuilder>? store = null)
     {
         var directory = Directory.CreateTempSubdirectory("sessionsockets-bdn-").FullName;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", DisableDefaults = true });
         builder.Logging.ClearProviders();
-        builder.Services.AddSessionWebSockets(o =>
+        var sockets = builder.Services.AddSessionWebSockets(o =>
             {
                 o.RateLimit.MessagesPerSecond = 0;
                 o.MaxConnectionsPerSession = 0; // the fan-out benchmark binds a thousand connections to one session
@@ -64,8 +66,20 @@ internal sealed class BenchHost : IAsyncDisposable
                 o.MaxConnectionsPerSession = 0;
                 o.MaxConnectionsPerUser = 0;
             })
-            .AddSqliteStore($"Data Source={Path.Combine(directory, "sessions.db")}")
             .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken));
+        // The channel benchmarks publish to bench: (no session needed), room: (presence, as the sample's rooms) and
+        // hist: (history, issue 14).
+        sockets.AddChannels("bench:").AddChannels("room:", c => c.RequireSession().Presence())
+            .AddChannels("hist:", c => c.History(1000, TimeSpan.FromMinutes(10)));
+        if (store is null)
+        {
+            sockets.AddSqliteStore($"Data Source={Path.Combine(directory, "sessions.db")}");
+        }
+        else
+        {
+            store(sockets);
+        }
+
         var host = builder.Build();
         await host.StartAsync();
         return new BenchHost(host, directory);
@@ -80,7 +94,7 @@ internal sealed class BenchHost : IAsyncDisposable
         var connection = new SocketConnection(Endpoint, server);
         Endpoint.Registry.Add(connection);
         var run = connection.RunAsync(session);
-        return new InMemoryConnection(client, run, () =>
+        return new InMemoryConnection(client, run, connection, () =>
         {
             Endpoint.Registry.Remove(connection);
             connection.Dispose();
@@ -104,11 +118,14 @@ internal sealed class BenchHost : IAsyncDisposable
 }
 
 /// <summary>The client side of one in-memory connection.</summary>
-internal sealed class InMemoryConnection(WebSocket client, Task server, Action removed) : IAsyncDisposable
+internal sealed class InMemoryConnection(WebSocket client, Task server, SocketConnection? connection, Action removed) : IAsyncDisposable
 {
     private byte[] _buffer = new byte[4096];
 
     public WebSocket Client { get; } = client;
+
+    /// <summary>The server side of the connection (null for the raw echo baseline).</summary>
+    public SocketConnection? Server { get; } = connection;
 
     public ReadOnlySpan<byte> Last => _buffer.AsSpan(0, LastLength);
 
@@ -170,7 +187,7 @@ internal sealed class RawEchoConnection : IAsyncDisposable
     {
         var (serverStream, clientStream) = DuplexPipeStream.CreatePair();
         var server = WebSocket.CreateFromStream(serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        Client = new InMemoryConnection(WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero }), Task.CompletedTask, static () => { });
+        Client = new InMemoryConnection(WebSocket.CreateFromStream(clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero }), Task.CompletedTask, null, static () => { });
         _server = Task.Run(() => EchoAsync(server));
     }
 

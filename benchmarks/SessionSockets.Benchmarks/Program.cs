@@ -1,4 +1,26 @@
 using BenchmarkDotNet.Running;
+using SessionSockets.Benchmarks;
 
 // dotnet run -c Release --project benchmarks/SessionSockets.Benchmarks -- --filter '*'   (benchmarks/run.sh does this)
-BenchmarkSwitcher.FromAssembly(typeof(SessionSockets.Benchmarks.EchoBenchmarks).Assembly).Run(args);
+// Two measurements that are not BenchmarkDotNet's, each in a fresh process (benchmarks/run.sh runs them too):
+//   channel-memory [--connections 10000] [--subscriptions 10] [--channels 1000]   heap and RSS with N x K subscriptions
+//   two-nodes [--connection-string CS | $SESSIONSOCKETS_PG] [--publishers 4] [--subscribers 1] [--warmup 1] [--duration 5]
+// Exit code 0 when the run checked out (no failed subscription; no missing, duplicate or reordered delivery), 1 otherwise.
+try
+{
+    switch (args.FirstOrDefault())
+    {
+        case "channel-memory":
+            return await ChannelMemory.RunAsync(ChannelMemory.ParseArguments(args.AsSpan(1)), Console.Out);
+        case "two-nodes":
+            return await TwoNodeChannels.RunAsync(ChannelMemory.ParseArguments(args.AsSpan(1)), Console.Out);
+        default:
+            BenchmarkSwitcher.FromAssembly(typeof(EchoBenchmarks).Assembly).Run(args);
+            return 0;
+    }
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}

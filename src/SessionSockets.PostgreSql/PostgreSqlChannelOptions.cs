@@ -1,7 +1,7 @@
 namespace SessionSockets.PostgreSql;
 
 /// <summary>
-/// Options of the PostgreSQL channel engine: presence tables and node heartbeats. Bound from the
+/// Options of the PostgreSQL channel engine: presence tables, node heartbeats and the history tables. Bound from the
 /// <c>SessionSockets:PostgreSql:Channels</c> configuration section, then changed by the code given to
 /// <c>AddPostgreSqlChannels</c>, and validated when the application starts. Publications travel over the backplane.
 /// </summary>
@@ -18,7 +18,17 @@ public sealed class PostgreSqlChannelOptions
     /// <value>Default <c>session_sockets_nodes</c>, created on first use. A plain identifier.</value>
     public string NodeTableName { get; set; } = "session_sockets_nodes";
 
-    /// <summary>Gets or sets the schema of both tables.</summary>
+    /// <summary>
+    /// Gets or sets the prefix of the history tables: <c>&lt;prefix&gt;channels</c> (one row per channel that keeps history,
+    /// with its epoch and newest offset) and <c>&lt;prefix&gt;publications</c> (the kept publications, frames as sent).
+    /// </summary>
+    /// <value>
+    /// Default <c>session_sockets_</c>, so <c>session_sockets_channels</c> and <c>session_sockets_publications</c>, created
+    /// on first use. A letter or underscore, then letters, digits or underscores, at most 50 characters.
+    /// </value>
+    public string ChannelTablePrefix { get; set; } = "session_sockets_";
+
+    /// <summary>Gets or sets the schema of the engine's tables.</summary>
     /// <value>Default <see langword="null"/>: the connection's default schema.</value>
     public string? SchemaName { get; set; }
 

@@ -6,7 +6,8 @@ using SessionSockets.Backplane;
 namespace SessionSockets.PostgreSql.Backplane;
 
 /// <summary>
-/// The content of a notification: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"p":payload}</c>, where
+/// The content of a notification: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"o":offset,"p":payload}</c>, where
+/// <c>"o"</c> and <c>"ep"</c> are the channel offset and epoch of a publication kept in history (absent otherwise), and
 /// the payload (a JSON envelope) is embedded as is, or as base64 in <c>"b"</c> if it is not JSON, or replaced by <c>"x"</c>:
 /// the id of the row that holds it when the notification would be too large. The notification itself is this content
 /// sealed by <see cref="BackplaneSigner"/>, in base64; a row holds its payload sealed the same way.
@@ -18,8 +19,9 @@ internal static class BackplaneCodec
 
     private const int Version = 1;
 
-    public static byte[] Encode(string nodeId, BackplaneMessage message, long? payloadRow = null)
+    public static byte[] Encode(string nodeId, BackplaneMessage message, long? payloadRow = null, long offset = 0, string? epoch = null)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
         var buffer = new ArrayBufferWriter<byte>(256 + message.Payload.Length);
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -40,6 +42,12 @@ internal static class BackplaneCodec
             if (message.RenewedAt is { } renewedAt)
             {
                 writer.WriteNumber("r", renewedAt.ToUnixTimeMilliseconds());
+            }
+
+            if (offset > 0)
+            {
+                writer.WriteNumber("o", offset);
+                writer.WriteString("ep", epoch ?? string.Empty);
             }
 
             if (payloadRow is { } row)
@@ -89,12 +97,20 @@ internal static class BackplaneCodec
             DateTimeOffset? expiresAt = root.TryGetProperty("e", out var e) ? DateTimeOffset.FromUnixTimeMilliseconds(e.GetInt64()) : null;
             DateTimeOffset? renewedAt = root.TryGetProperty("r", out var r) ? DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64()) : null;
             long? row = root.TryGetProperty("x", out var x) ? x.GetInt64() : null;
+            var offset = root.TryGetProperty("o", out var o) ? o.GetInt64() : 0;
+            var epoch = root.TryGetProperty("ep", out var ep) ? ep.GetString() : null;
+            if (offset < 0 || (offset > 0 && kind != BackplaneMessageKind.ChannelMessage))
+            {
+                return false;
+            }
+
             ReadOnlyMemory<byte> payload = root.TryGetProperty("p", out var p) ? Encoding.UTF8.GetBytes(p.GetRawText())
                 : root.TryGetProperty("b", out var b) ? b.GetBytesFromBase64()
                 : default;
 
-            // The row travels with the message until the dispatch loop, which reads it from the table.
-            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt, TransportState = row }, row);
+            // The row travels with the message until the dispatch loop, which reads it from the table; the offset to the engine.
+            var state = row is null && offset == 0 ? null : new NotificationState(row, offset, offset > 0 ? epoch ?? string.Empty : null);
+            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt, TransportState = state }, row);
             return true;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)
@@ -145,4 +161,11 @@ internal static class BackplaneCodec
     }
 
     internal readonly record struct Decoded(string NodeId, BackplaneMessage Message, long? PayloadRow);
+}
+
+/// <summary>What a notification carries besides the message: the row of a large payload, and the offset and epoch of a kept publication (0: none).</summary>
+internal sealed record NotificationState(long? PayloadRow, long Offset, string? Epoch = null)
+{
+    /// <summary>The offset a received message carries, 0 when none.</summary>
+    public static long OffsetOf(BackplaneMessage message) => message.TransportState is NotificationState state ? state.Offset : 0;
 }

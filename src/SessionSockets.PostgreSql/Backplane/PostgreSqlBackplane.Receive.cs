@@ -36,7 +36,7 @@ internal sealed partial class PostgreSqlBackplane
             try
             {
                 var message = await _inbox.ReadAsync(stoppingToken).ConfigureAwait(false);
-                if (message.TransportState is long row)
+                if (message.TransportState is NotificationState { PayloadRow: long row })
                 {
                     message = await LoadPayloadAsync(message, row, stoppingToken).ConfigureAwait(false);
                 }
@@ -73,6 +73,11 @@ internal sealed partial class PostgreSqlBackplane
             return null;
         }
 
-        return new BackplaneMessage(message.Kind, message.Target, payload) { ExpiresAt = message.ExpiresAt, RenewedAt = message.RenewedAt };
+        return new BackplaneMessage(message.Kind, message.Target, payload)
+        {
+            ExpiresAt = message.ExpiresAt,
+            RenewedAt = message.RenewedAt,
+            TransportState = message.TransportState is NotificationState { Offset: > 0 } state ? state with { PayloadRow = null } : null,
+        };
     }
 }

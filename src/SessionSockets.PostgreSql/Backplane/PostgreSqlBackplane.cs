@@ -192,14 +192,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             return;
         }
 
-        var text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message));
-        if (text.Length > BackplaneCodec.MaxNotificationBytes)
-        {
-            // The row is sealed as well: whoever may write the table cannot put words in a node's mouth.
-            var row = await _payloads.StoreAsync(_signer.Seal(message.Payload.Span), cancellationToken).ConfigureAwait(false);
-            text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message, row));
-        }
-
+        var text = await SealAsync(message, 0, null, cancellationToken).ConfigureAwait(false);
         var command = _dataSource.CreateCommand("SELECT pg_notify(@channel, @payload)");
         await using (command.ConfigureAwait(false))
         {
@@ -208,6 +201,30 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The sealed text of the notification for <paramref name="message"/>, carrying <paramref name="offset"/> and
+    /// <paramref name="epoch"/> when the offset is positive; a payload too large for <c>NOTIFY</c> is stored (sealed) in its table first. The channel engine sends it
+    /// with <see cref="NotifyCommand"/> inside its own transaction.
+    /// </summary>
+    internal async Task<string> SealAsync(BackplaneMessage message, long offset, string? epoch, CancellationToken cancellationToken)
+    {
+        var text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message, offset: offset, epoch: epoch));
+        if (text.Length > BackplaneCodec.MaxNotificationBytes)
+        {
+            // The row is sealed as well: whoever may write the table cannot put words in a node's mouth.
+            var row = await _payloads.StoreAsync(_signer.Seal(message.Payload.Span), cancellationToken).ConfigureAwait(false);
+            text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message, row, offset, epoch));
+        }
+
+        return text;
+    }
+
+    /// <summary>The <c>pg_notify</c> of a sealed text on this backplane's channel, for a batch in the caller's transaction (sent at its commit).</summary>
+    internal NpgsqlBatchCommand NotifyCommand(string sealedText) => new("SELECT pg_notify(@channel, @payload)")
+    {
+        Parameters = { new("channel", _options.Channel), new("payload", sealedText) },
+    };
 
     private sealed class Subscription(PostgreSqlBackplane owner, Func<BackplaneMessage, CancellationToken, ValueTask> receiver) : IDisposable
     {

@@ -11,7 +11,8 @@ namespace SessionSockets.PostgreSql.Channels;
 /// <summary>
 /// <see cref="IChannelEngine"/> on PostgreSQL. Publications travel as a backplane kind of their own over
 /// <c>LISTEN/NOTIFY</c>: the notification is sent first (a failure throws to the publisher and nothing is delivered
-/// here), then the publication is delivered on this node directly, and the node skips its own echo. Presence lives in
+/// here), then the publication is delivered on this node directly, and the node skips its own echo. A publication of a
+/// namespace that keeps history takes its offset, is stored and is notified in one transaction (<c>.History</c>). Presence lives in
 /// tables with a heartbeat per node: a node that stops renewing it drops out after <see cref="PostgreSqlChannelOptions.NodeTimeout"/>,
 /// and the next node to sweep publishes the <c>presence.leave</c> of its users.
 /// </summary>
@@ -30,6 +31,8 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
         _time = time;
         _logger = logger;
         Tables = new PresenceTables(backplane.DataSource, options);
+        History = new HistoryTables(backplane.DataSource, options);
+        Sequencer = new ChannelSequencer(History, time, logger);
         backplane.PublicationReceiver = OnRemoteAsync;
     }
 
@@ -37,15 +40,19 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
 
     internal PresenceTables Tables { get; }
 
+    internal HistoryTables History { get; }
+
+    internal ChannelSequencer Sequencer { get; }
+
     /// <summary>Raised after each heartbeat that reached the database (tests wait on it).</summary>
     internal event Action? Heartbeat;
 
     public async ValueTask<long> PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publication);
-        if (publication.History is not null)
+        if (publication.History is { } limits)
         {
-            throw HistoryNotSupported();
+            return await PublishWithHistoryAsync(publication, limits, cancellationToken).ConfigureAwait(false);
         }
 
         await _backplane.NotifyAsync(new BackplaneMessage(BackplaneMessageKind.ChannelMessage, publication.Channel, publication.Frame), cancellationToken)
@@ -57,9 +64,6 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
 
         return 0;
     }
-
-    public ValueTask<ChannelHistoryRead> ReadSinceAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, CancellationToken cancellationToken = default) =>
-        throw HistoryNotSupported();
 
     public IDisposable Subscribe(Func<ChannelPublication, CancellationToken, ValueTask> receiver)
     {
@@ -104,6 +108,7 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
     {
         base.Dispose();
         Tables.Dispose();
+        History.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -152,9 +157,6 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
         }
     }
 
-    private static NotSupportedException HistoryNotSupported() => new(
-        "The PostgreSQL channel engine does not keep channel history yet: remove History(...) from the namespace, or use the in-process or SQLite engine.");
-
     // The same push the core writes for a leave on its own node (PROTOCOL.md section 12).
     private static byte[] LeaveFrame(string channel, string userId)
     {
@@ -173,10 +175,19 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
         return buffer.WrittenSpan.ToArray();
     }
 
-    private ValueTask OnRemoteAsync(BackplaneMessage message, CancellationToken cancellationToken) =>
-        message.Target is { } channel && Volatile.Read(ref _receiver) is { } receiver
-            ? receiver(new ChannelPublication(channel, message.Payload), cancellationToken)
-            : ValueTask.CompletedTask;
+    // A kept publication carries its offset and epoch in the sealed notification: it is delivered positioned, in order.
+    private ValueTask OnRemoteAsync(BackplaneMessage message, CancellationToken cancellationToken)
+    {
+        if (message.Target is not { } channel)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var receiver = Volatile.Read(ref _receiver);
+        return message.TransportState is NotificationState { Offset: > 0 } state
+            ? Sequencer.DeliverAsync(new ChannelPublication(channel, message.Payload, state.Offset), state.Epoch ?? string.Empty, receiver, cancellationToken)
+            : receiver?.Invoke(new ChannelPublication(channel, message.Payload), cancellationToken) ?? ValueTask.CompletedTask;
+    }
 
     private sealed class ReceiverHandle(PostgreSqlChannelEngine owner, Func<ChannelPublication, CancellationToken, ValueTask> receiver) : IDisposable
     {

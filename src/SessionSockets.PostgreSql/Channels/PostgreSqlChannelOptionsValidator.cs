@@ -3,7 +3,7 @@ using SessionSockets.PostgreSql.Store;
 
 namespace SessionSockets.PostgreSql.Channels;
 
-/// <summary>The rules of <see cref="PostgreSqlChannelOptions"/>: plain names, and a heartbeat well inside the node timeout.</summary>
+/// <summary>The rules of <see cref="PostgreSqlChannelOptions"/>: plain, distinct table names (the history tables' prefix too), and a heartbeat well inside the node timeout.</summary>
 internal sealed class PostgreSqlChannelOptionsValidator : IValidateOptions<PostgreSqlChannelOptions>
 {
     private const string Prefix = PostgreSqlChannelOptions.SectionName + ":";
@@ -14,6 +14,21 @@ internal sealed class PostgreSqlChannelOptionsValidator : IValidateOptions<Postg
         var builder = new ValidateOptionsResultBuilder();
         PostgreSqlStoreOptionsValidator.AddIdentifierError(builder, options.PresenceTableName, Prefix + nameof(options.PresenceTableName));
         PostgreSqlStoreOptionsValidator.AddIdentifierError(builder, options.NodeTableName, Prefix + nameof(options.NodeTableName));
+        if (options.ChannelTablePrefix is not { Length: <= 50 } prefix || !Identifiers.IsValid(prefix))
+        {
+            builder.AddError($"{Prefix}{nameof(options.ChannelTablePrefix)} ('{options.ChannelTablePrefix}') must be a letter or underscore, then letters, digits or underscores, at most 50 characters.");
+        }
+        else if (new[] { prefix + HistoryTables.ChannelsSuffix, prefix + HistoryTables.PublicationsSuffix }
+            .Any(t => string.Equals(t, options.PresenceTableName, StringComparison.OrdinalIgnoreCase) || string.Equals(t, options.NodeTableName, StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.AddError($"{Prefix}{nameof(options.ChannelTablePrefix)} names a history table that is also {nameof(options.PresenceTableName)} or {nameof(options.NodeTableName)}.");
+        }
+
+        if (string.Equals(options.PresenceTableName, options.NodeTableName, StringComparison.OrdinalIgnoreCase))
+        {
+            builder.AddError($"{Prefix}{nameof(options.PresenceTableName)} and {Prefix}{nameof(options.NodeTableName)} must be different tables.");
+        }
+
         if (options.SchemaName is not null)
         {
             PostgreSqlStoreOptionsValidator.AddIdentifierError(builder, options.SchemaName, Prefix + nameof(options.SchemaName));

@@ -55,11 +55,24 @@ public sealed class BackplaneCodecTests
         Assert.That(text, Has.Length.LessThan(200));
         Assert.That(BackplaneCodec.TryDecode(text, out var decoded), Is.True);
         Assert.That(decoded.PayloadRow, Is.EqualTo(42));
-        Assert.That(decoded.Message.TransportState, Is.EqualTo(42L), "the row travels with the message to the dispatch loop");
+        Assert.That(decoded.Message.TransportState, Is.EqualTo(new NotificationState(42, 0)), "the row travels with the message to the dispatch loop");
         Assert.That(decoded.Message.Target, Is.EqualTo("alice"));
     }
 
+    [Test]
+    public void Codec_PositionedPublication_CarriesItsOffset()
+    {
+        var message = new BackplaneMessage(BackplaneMessageKind.ChannelMessage, "room:a", """{"type":"t","channel":"room:a","offset":7,"data":1}"""u8.ToArray());
+
+        Assert.That(BackplaneCodec.TryDecode(BackplaneCodec.Encode("n", message, offset: 7, epoch: "e1"), out var decoded), Is.True);
+        Assert.That(decoded.Message.TransportState, Is.EqualTo(new NotificationState(null, 7, "e1")));
+        Assert.That(BackplaneCodec.TryDecode(BackplaneCodec.Encode("n", message), out var plain), Is.True);
+        Assert.That(NotificationState.OffsetOf(plain.Message), Is.Zero, "a publication without history has no offset");
+    }
+
     [TestCase("not json")]
+    [TestCase("""{"v":1,"n":"x","k":6,"t":"room:a","o":-1}""")]
+    [TestCase("""{"v":1,"n":"x","k":3,"o":5}""")]
     [TestCase("{}")]
     [TestCase("""{"v":1,"n":"x","k":7}""")]
     [TestCase("""{"v":1,"n":"x","k":99}""")]

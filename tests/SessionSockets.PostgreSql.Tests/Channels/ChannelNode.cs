@@ -3,10 +3,13 @@ using SessionSockets.PostgreSql.Tests.Support;
 
 namespace SessionSockets.PostgreSql.Tests.Channels;
 
-/// <summary>One node with the PostgreSQL store, backplane and channel engine, and the namespaces <c>room:</c> (presence) and <c>public:</c>.</summary>
+/// <summary>
+/// One node with the PostgreSQL store, backplane and channel engine, and the namespaces <c>room:</c> (presence),
+/// <c>public:</c>, <c>feed:</c> (history: 100 publications for 10 minutes) and <c>tiny:</c> (history: 3 for 10 minutes).
+/// </summary>
 internal static class ChannelNode
 {
-    public static async Task<TestHost> StartAsync(string schema, string channel, Action<PostgreSqlBackplaneOptions>? backplane = null)
+    public static async Task<TestHost> StartAsync(string schema, string channel, Action<PostgreSqlBackplaneOptions>? backplane = null, TimeProvider? time = null)
     {
         var node = await TestHost.StartAsync(
             o =>
@@ -16,7 +19,9 @@ internal static class ChannelNode
             },
             handlers: b => b
                 .AddChannels("room:", c => c.RequireSession().Presence())
-                .AddChannels("public:"),
+                .AddChannels("public:")
+                .AddChannels("feed:", c => c.History(100, TimeSpan.FromMinutes(10)))
+                .AddChannels("tiny:", c => c.History(3, TimeSpan.FromMinutes(10))),
             store: b => b
                 .AddPostgreSqlStore(o =>
                 {
@@ -32,6 +37,7 @@ internal static class ChannelNode
                     backplane?.Invoke(o);
                 })
                 .AddPostgreSqlChannels(o => o.SchemaName = schema),
+            time: time,
             services: s => s.Configure<SessionSockets.Backplane.BackplaneOptions>(o => o.Key = TestNode.BackplaneKey));
         if (backplane is null)
         {
@@ -54,10 +60,11 @@ internal static class ChannelNode
 
     extension(TestClient client)
     {
-        internal async Task SubscribedAsync(string channel)
+        internal async Task<System.Text.Json.JsonElement> SubscribedAsync(string channel)
         {
             var reply = await client.RequestAsync("subscribe", new { channel });
             Assert.That(reply.Str("type"), Is.EqualTo("subscribe"), reply.ToString());
+            return reply;
         }
 
         /// <summary>Every message up to the reply of a ping sent now.</summary>
