@@ -16,16 +16,16 @@ internal sealed partial class PostgreSqlBackplane
             return;
         }
 
-        if (!BackplaneCodec.TryDecode(content, out var decoded))
+        if (!BackplaneCodec.TryDecode(content, out var nodeId, out var message))
         {
             // Authentic but unreadable: a node of another version.
             Log.UnreadableNotification(_logger, e.Payload.Length);
             return;
         }
 
-        if (decoded.NodeId != NodeId)
+        if (nodeId != NodeId)
         {
-            _inbox.TryWrite(decoded.Message);
+            _inbox.TryWrite(message);
         }
     }
 

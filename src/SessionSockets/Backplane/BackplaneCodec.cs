@@ -1,25 +1,31 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
-using SessionSockets.Backplane;
 
-namespace SessionSockets.PostgreSql.Backplane;
+namespace SessionSockets.Backplane;
 
 /// <summary>
-/// The content of a notification: <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"p":payload}</c>, where
-/// the payload (a JSON envelope) is embedded as is, or as base64 in <c>"b"</c> if it is not JSON, or replaced by <c>"x"</c>:
-/// the id of the row that holds it when the notification would be too large. The notification itself is this content
-/// sealed by <see cref="BackplaneSigner"/>, in base64; a row holds its payload sealed the same way.
+/// The content every distributed backplane seals with <see cref="BackplaneSigner"/>, whatever carries it:
+/// <c>{"v":1,"n":node,"k":kind,"t":target,"e":expiresMs,"r":renewedMs,"p":payload}</c>, where the payload (a JSON envelope) is
+/// embedded as is, or as base64 in <c>"b"</c> if it is not JSON, or replaced by <c>"x"</c>: a reference the transport
+/// resolves itself (the PostgreSQL backplane's row for a payload too large for a notification). The numbers of the kinds
+/// are fixed here, so every engine speaks the same format.
 /// </summary>
-internal static class BackplaneCodec
+public static class BackplaneCodec
 {
-    /// <summary>PostgreSQL refuses notifications of 8000 bytes or more; this leaves room for the channel name and framing.</summary>
-    public const int MaxNotificationBytes = 7900;
-
     private const int Version = 1;
 
-    public static byte[] Encode(string nodeId, BackplaneMessage message, long? payloadRow = null)
+    /// <summary>Encodes <paramref name="message"/> as sent by the node <paramref name="nodeId"/>.</summary>
+    /// <param name="nodeId">The sender's node id, so the sender can skip its own echo.</param>
+    /// <param name="message">The message; <see cref="BackplaneMessageKind.Resynchronize"/> never travels and throws.</param>
+    /// <param name="payloadReference">When set, written instead of the payload: where the transport keeps it.</param>
+    /// <returns>The UTF-8 JSON content, to be sealed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The kind does not travel between nodes.</exception>
+    public static byte[] Encode(string nodeId, BackplaneMessage message, long? payloadReference = null)
     {
+        ArgumentNullException.ThrowIfNull(nodeId);
+        ArgumentNullException.ThrowIfNull(message);
         var buffer = new ArrayBufferWriter<byte>(256 + message.Payload.Length);
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -42,7 +48,7 @@ internal static class BackplaneCodec
                 writer.WriteNumber("r", renewedAt.ToUnixTimeMilliseconds());
             }
 
-            if (payloadRow is { } row)
+            if (payloadReference is { } row)
             {
                 writer.WriteNumber("x", row);
             }
@@ -65,16 +71,25 @@ internal static class BackplaneCodec
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static bool TryDecode(ReadOnlyMemory<byte> utf8, out Decoded decoded)
+    /// <summary>Decodes content that <see cref="BackplaneSigner"/> accepted.</summary>
+    /// <param name="utf8">The opened content.</param>
+    /// <param name="nodeId">The sender's node id, when the content is readable.</param>
+    /// <param name="message">
+    /// The message, when the content is readable; a payload reference (<c>"x"</c>) is in its
+    /// <see cref="BackplaneMessage.TransportState"/> as a <see cref="long"/>, and its payload is empty.
+    /// </param>
+    /// <returns><see langword="false"/> for content of another version, an unknown or local-only kind, or that is not the format.</returns>
+    public static bool TryDecode(ReadOnlyMemory<byte> utf8, [NotNullWhen(true)] out string? nodeId, [NotNullWhen(true)] out BackplaneMessage? message)
     {
-        decoded = default;
+        nodeId = null;
+        message = null;
         try
         {
             using var document = JsonDocument.Parse(utf8);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("v", out var version) || version.GetInt32() != Version
-                || !root.TryGetProperty("n", out var node) || node.GetString() is not { } nodeId
+                || !root.TryGetProperty("n", out var node) || node.GetString() is not { } sender
                 || !root.TryGetProperty("k", out var kindElement))
             {
                 return false;
@@ -93,8 +108,9 @@ internal static class BackplaneCodec
                 : root.TryGetProperty("b", out var b) ? b.GetBytesFromBase64()
                 : default;
 
-            // The row travels with the message until the dispatch loop, which reads it from the table.
-            decoded = new Decoded(nodeId, new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt, TransportState = row }, row);
+            // The reference travels with the message until the transport resolves it (the PostgreSQL dispatch loop reads the row).
+            nodeId = sender;
+            message = new BackplaneMessage(kind, target, payload) { ExpiresAt = expiresAt, RenewedAt = renewedAt, TransportState = row };
             return true;
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentOutOfRangeException)
@@ -143,6 +159,4 @@ internal static class BackplaneCodec
             return false;
         }
     }
-
-    internal readonly record struct Decoded(string NodeId, BackplaneMessage Message, long? PayloadRow);
 }
