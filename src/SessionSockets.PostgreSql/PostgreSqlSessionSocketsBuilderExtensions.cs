@@ -28,7 +28,7 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
         if (!services.Any(static d => d.ServiceType == typeof(PostgreSqlSessionRepository)))
         {
             services.AddOptions<PostgreSqlStoreOptions>()
-                .Configure<IServiceProvider>(static (options, sp) => Bind(options, sp, PostgreSqlStoreOptions.SectionName))
+                .Configure<IServiceProvider>(static (options, sp) => sp.GetService<IConfiguration>()?.GetSection(PostgreSqlStoreOptions.SectionName).Bind(options))
                 .ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlStoreOptions>, PostgreSqlStoreOptionsValidator>());
             services.AddSingleton(static sp => sp.GetRequiredService<IOptions<PostgreSqlStoreOptions>>().Value switch
@@ -111,7 +111,7 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
         if (!services.Any(static d => d.ServiceType == typeof(PostgreSqlBackplane)))
         {
             services.AddOptions<PostgreSqlBackplaneOptions>()
-                .Configure<IServiceProvider>(static (options, sp) => Bind(options, sp, PostgreSqlBackplaneOptions.SectionName))
+                .Configure<IServiceProvider>(static (options, sp) => sp.GetService<IConfiguration>()?.GetSection(PostgreSqlBackplaneOptions.SectionName).Bind(options))
                 .ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlBackplaneOptions>, PostgreSqlBackplaneOptionsValidator>());
             services.AddSingleton(static sp =>
@@ -171,7 +171,7 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
         if (!services.Any(static d => d.ServiceType == typeof(PostgreSqlChannelEngine)))
         {
             services.AddOptions<PostgreSqlChannelOptions>()
-                .Configure<IServiceProvider>(static (options, sp) => Bind(options, sp, PostgreSqlChannelOptions.SectionName))
+                .Configure<IServiceProvider>(static (options, sp) => sp.GetService<IConfiguration>()?.GetSection(PostgreSqlChannelOptions.SectionName).Bind(options))
                 .ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlChannelOptions>, PostgreSqlChannelOptionsValidator>());
             services.AddSingleton(static sp => new PostgreSqlChannelEngine(
@@ -189,8 +189,4 @@ public static class PostgreSqlSessionSocketsBuilderExtensions
 
         return builder.AddChannelEngine<PostgreSqlChannelEngine>();
     }
-
-    // A container without IConfiguration (a bare ServiceCollection) has nothing to bind, and still works from code.
-    private static void Bind(object options, IServiceProvider services, string section) =>
-        services.GetService<IConfiguration>()?.GetSection(section).Bind(options);
 }

@@ -30,7 +30,6 @@ public sealed class SessionSocketOptions
 
     /// <summary>Gets or sets how long an unbound connection may stay open in <see cref="SessionMode.InBand"/> mode.</summary>
     /// <value>10 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan AuthenticationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how many non-valid <c>session</c> answers one connection may get before it is closed with 1008.</summary>
@@ -40,12 +39,10 @@ public sealed class SessionSocketOptions
 
     /// <summary>Gets or sets how often the server sends a WebSocket ping. <see cref="TimeSpan.Zero"/> turns keep-alive off.</summary>
     /// <value>15 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Gets or sets how long the server waits for a pong before aborting the connection.</summary>
     /// <value>30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how many outgoing messages may wait for one connection; beyond that it is closed with 1008.</summary>
@@ -104,7 +101,6 @@ public sealed class SessionSocketOptions
 
     /// <summary>Gets or sets how long a validated session is trusted from memory before the store is asked again.</summary>
     /// <value>30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -112,12 +108,10 @@ public sealed class SessionSocketOptions
     /// of bogus tokens costs one store round trip per distinct token per this duration. <see cref="TimeSpan.Zero"/> turns it off.
     /// </summary>
     /// <value>5 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets how often the sessions held by open connections are checked against the store in one batch.</summary>
     /// <value>30 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan RevalidationInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets whether activity on a bound connection extends its session.</summary>
@@ -126,7 +120,6 @@ public sealed class SessionSocketOptions
 
     /// <summary>Gets or sets the least time between two renewals of one session in the store.</summary>
     /// <value>1 minute.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan RenewalInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
@@ -148,6 +141,5 @@ public sealed class SessionSocketOptions
 
     /// <summary>Gets or sets how long shutdown waits for queued messages to flush before closes are forced.</summary>
     /// <value>5 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

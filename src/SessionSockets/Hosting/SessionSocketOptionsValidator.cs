@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using SessionSockets.Runtime;
 
@@ -19,6 +20,17 @@ internal sealed class SessionSocketOptionsValidator : IValidateOptions<SessionSo
         ArgumentNullException.ThrowIfNull(options);
         var builder = new ValidateOptionsResultBuilder();
         builder.AddResult(_annotations.Validate(name, options));
+
+        // TimeSpan ranges are checked here rather than with [Range(typeof(TimeSpan), ...)]: that constructor parses its
+        // bounds through reflection, which trimming and Native AOT cannot keep.
+        Between(builder, nameof(options.AuthenticationTimeout), options.AuthenticationTimeout, "00:00:00.010", "1.00:00:00");
+        Between(builder, nameof(options.KeepAliveInterval), options.KeepAliveInterval, "00:00:00", "1.00:00:00");
+        Between(builder, nameof(options.KeepAliveTimeout), options.KeepAliveTimeout, "00:00:00.010", "1.00:00:00");
+        Between(builder, nameof(options.CacheDuration), options.CacheDuration, "00:00:00", "1.00:00:00");
+        Between(builder, nameof(options.NegativeCacheDuration), options.NegativeCacheDuration, "00:00:00", "00:10:00");
+        Between(builder, nameof(options.RevalidationInterval), options.RevalidationInterval, "00:00:00.010", "1.00:00:00");
+        Between(builder, nameof(options.RenewalInterval), options.RenewalInterval, "00:00:00", "1.00:00:00");
+        Between(builder, nameof(options.ShutdownTimeout), options.ShutdownTimeout, "00:00:00", "00:10:00");
         for (var i = 0; i < options.AllowedOrigins.Count; i++)
         {
             if (OriginRules.Normalize(options.AllowedOrigins[i]) is null)
@@ -41,6 +53,15 @@ internal sealed class SessionSocketOptionsValidator : IValidateOptions<SessionSo
         }
 
         return builder.Build();
+    }
+
+    /// <summary>Adds the error the DataAnnotations range rule would give when <paramref name="value"/> is outside [min, max].</summary>
+    internal static void Between(ValidateOptionsResultBuilder builder, string name, TimeSpan value, string min, string max)
+    {
+        if (value < TimeSpan.Parse(min, CultureInfo.InvariantCulture) || value > TimeSpan.Parse(max, CultureInfo.InvariantCulture))
+        {
+            builder.AddError($"The field {name} must be between {min} and {max}.", name);
+        }
     }
 
     /// <summary>Validates options given in code to <c>UseSessionWebSockets(options)</c>, as configuration-bound ones are at start.</summary>

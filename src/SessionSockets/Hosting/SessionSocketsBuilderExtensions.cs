@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -28,7 +29,7 @@ public static class SessionSocketsBuilderExtensions
     /// <typeparam name="THandler">The handler; usually derived from <see cref="MessageHandler{TData}"/>.</typeparam>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>A builder for this handler (to require authorization), which chains on like the builder.</returns>
-    public static IMessageHandlerBuilder AddHandler<THandler>(this ISessionSocketsBuilder builder)
+    public static IMessageHandlerBuilder AddHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this ISessionSocketsBuilder builder)
         where THandler : class, IMessageHandler
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -44,7 +45,7 @@ public static class SessionSocketsBuilderExtensions
     /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
     /// <returns>A builder for this handler (to require authorization), which chains on like the builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
-    public static IMessageHandlerBuilder MapMessage<TData>(
+    public static IMessageHandlerBuilder MapMessage<[DynamicallyAccessedMembers(DataValidation.Members)] TData>(
         this ISessionSocketsBuilder builder,
         string type,
         Func<MessageContext, TData, ValueTask> handler,
@@ -64,7 +65,7 @@ public static class SessionSocketsBuilderExtensions
     /// <param name="sessionRequirement">Whether a session-bound connection is needed.</param>
     /// <returns>A builder for this handler (to require authorization), which chains on like the builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not a valid message type.</exception>
-    public static IMessageHandlerBuilder MapMessage<TData>(
+    public static IMessageHandlerBuilder MapMessage<[DynamicallyAccessedMembers(DataValidation.Members)] TData>(
         this ISessionSocketsBuilder builder,
         string type,
         Func<MessageContext, TData, CancellationToken, ValueTask> handler,
@@ -102,7 +103,7 @@ public static class SessionSocketsBuilderExtensions
     /// <typeparam name="TRepository">The store.</typeparam>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISessionSocketsBuilder AddSessionStore<TRepository>(this ISessionSocketsBuilder builder)
+    public static ISessionSocketsBuilder AddSessionStore<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TRepository>(this ISessionSocketsBuilder builder)
         where TRepository : class, ISessionRepository
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -127,7 +128,7 @@ public static class SessionSocketsBuilderExtensions
     /// <typeparam name="TBackplane">The backplane.</typeparam>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISessionSocketsBuilder AddSessionBackplane<TBackplane>(this ISessionSocketsBuilder builder)
+    public static ISessionSocketsBuilder AddSessionBackplane<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TBackplane>(this ISessionSocketsBuilder builder)
         where TBackplane : class, ISessionBackplane
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -198,7 +199,7 @@ public static class SessionSocketsBuilderExtensions
     /// <typeparam name="TFactory">The factory.</typeparam>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISessionSocketsBuilder AddSessionPrincipalFactory<TFactory>(this ISessionSocketsBuilder builder)
+    public static ISessionSocketsBuilder AddSessionPrincipalFactory<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TFactory>(this ISessionSocketsBuilder builder)
         where TFactory : class, ISessionPrincipalFactory
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SessionSockets;
 using SessionSockets.Channels;
@@ -37,7 +38,7 @@ public static class SessionSocketsChannelsBuilderExtensions
     /// <typeparam name="TEngine">The engine.</typeparam>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISessionSocketsBuilder AddChannelEngine<TEngine>(this ISessionSocketsBuilder builder)
+    public static ISessionSocketsBuilder AddChannelEngine<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TEngine>(this ISessionSocketsBuilder builder)
         where TEngine : class, IChannelEngine
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -123,7 +124,7 @@ internal sealed class ConnectionMessageContext : MessageContext
         return scope?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
-    internal override bool TryBind<T>(out T value)
+    internal override bool TryBind<[DynamicallyAccessedMembers(DataValidation.Members)] T>(out T value)
     {
         _bindError = null;
         value = default!;
@@ -152,7 +153,7 @@ internal sealed class ConnectionMessageContext : MessageContext
 
         try
         {
-            var result = JsonSerializer.Deserialize<T>(Data.Span, _endpoint.JsonOptions);
+            var result = JsonSerializer.Deserialize(Data.Span, EnvelopeWriter.TypeInfo<T>(_endpoint.JsonOptions));
             if (result is null)
             {
                 _bindError = "'data' is required.";
@@ -177,7 +178,7 @@ internal sealed class ConnectionMessageContext : MessageContext
     internal override ValueTask ReplyBindErrorAsync(CancellationToken cancellationToken) =>
         ReplyErrorAsync(ErrorCodes.InvalidData, _bindError ?? "'data' is not valid.", cancellationToken);
 
-    private bool Validate<T>(T value)
+    private bool Validate<[DynamicallyAccessedMembers(DataValidation.Members)] T>(T value)
     {
         if (value is null || DataValidation.TryValidate(value, out var error))
         {

@@ -1,7 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 namespace SessionSockets.Messaging;
 
 /// <summary>A handler made from a delegate given to <c>MapMessage</c>.</summary>
-internal sealed class DelegateHandler<TData>(string type, SessionRequirement requirement, Func<MessageContext, TData, CancellationToken, ValueTask> handler)
+internal sealed class DelegateHandler<[DynamicallyAccessedMembers(DataValidation.Members)] TData>(string type, SessionRequirement requirement, Func<MessageContext, TData, CancellationToken, ValueTask> handler)
     : MessageHandler<TData>(type, requirement)
 {
     protected override ValueTask HandleAsync(MessageContext context, TData data, CancellationToken cancellationToken) =>

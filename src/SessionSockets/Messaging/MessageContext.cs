@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 
 namespace SessionSockets;
@@ -91,7 +92,7 @@ public abstract class MessageContext
     /// <param name="data">The bound payload.</param>
     /// <param name="error">Why binding failed, safe to send to the client.</param>
     /// <returns><see langword="true"/> when <paramref name="data"/> bound and validated.</returns>
-    public bool TryGetData<T>(out T data, out string? error)
+    public bool TryGetData<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicConstructors)] T>(out T data, out string? error)
     {
         var ok = TryBind(out data);
         error = BindError;
@@ -99,7 +100,7 @@ public abstract class MessageContext
     }
 
     /// <summary>Binds and validates <see cref="Data"/>; on failure <see cref="BindError"/> says why.</summary>
-    internal abstract bool TryBind<T>(out T value);
+    internal abstract bool TryBind<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicConstructors)] T>(out T value);
 
     /// <summary>Answers <c>invalid_data</c> with <see cref="BindError"/>.</summary>
     internal abstract ValueTask ReplyBindErrorAsync(CancellationToken cancellationToken);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 namespace SessionSockets;
 
 /// <summary>
@@ -6,7 +7,7 @@ namespace SessionSockets;
 /// Data that does not bind or validate is answered with <c>invalid_data</c> before the handler runs.
 /// </summary>
 /// <typeparam name="TData">The payload type.</typeparam>
-public abstract class MessageHandler<TData> : IMessageHandler
+public abstract class MessageHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicConstructors)] TData> : IMessageHandler
 {
     /// <summary>Initializes a new instance of the <see cref="MessageHandler{TData}"/> class.</summary>
     /// <param name="type">The message type served.</param>

@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace SessionSockets.Protocol;
 
@@ -14,13 +16,34 @@ internal static class EnvelopeWriter
 
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
+    /// <summary>
+    /// The metadata of <typeparamref name="T"/> from the application's options: reflection-based when JIT and reflection
+    /// are on, source-generated (the app's <c>JsonSerializerContext</c> in <c>TypeInfoResolverChain</c>) under Native AOT.
+    /// </summary>
+    public static JsonTypeInfo<T> TypeInfo<T>(JsonSerializerOptions options)
+    {
+        if (options.TypeInfoResolver is null && !options.IsReadOnly && JsonSerializer.IsReflectionEnabledByDefault)
+        {
+            PopulateReflectionResolver(options);
+        }
+
+        return (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+    }
+
+    // Options made with `new JsonSerializerOptions()` have no resolver until first used: JsonSerializer's own overloads
+    // fill in the reflection one then, and so does this. Reached only when reflection is enabled; under Native AOT the
+    // switch is false (PublishAot turns JsonSerializerIsReflectionEnabledByDefault off) and the trimmer drops the call.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only when JsonSerializer.IsReflectionEnabledByDefault.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Only when JsonSerializer.IsReflectionEnabledByDefault.")]
+    private static void PopulateReflectionResolver(JsonSerializerOptions options) => options.MakeReadOnly(populateMissingResolver: true);
+
     public static byte[] Write<T>(string type, string? id, T data, JsonSerializerOptions options)
     {
         var writer = Rent(out var buffer);
         try
         {
             WriteHead(writer, type, id);
-            JsonSerializer.Serialize(writer, data, options);
+            JsonSerializer.Serialize(writer, data, TypeInfo<T>(options));
             writer.WriteEndObject();
             writer.Flush();
             return buffer.WrittenSpan.ToArray();
@@ -41,7 +64,7 @@ internal static class EnvelopeWriter
         try
         {
             WriteHead(writer, type, null, channel);
-            JsonSerializer.Serialize(writer, data, options);
+            JsonSerializer.Serialize(writer, data, TypeInfo<T>(options));
             writer.WriteEndObject();
             writer.Flush();
             return buffer.WrittenSpan.ToArray();
