@@ -1,5 +1,3 @@
-using StackExchange.Redis;
-
 namespace SessionSockets.Redis;
 
 /// <summary>
@@ -7,9 +5,9 @@ namespace SessionSockets.Redis;
 /// code given to <c>AddRedisBackplane</c>, and validated when the application starts.
 /// </summary>
 /// <remarks>
-/// The connection is, in this order: <see cref="Multiplexer"/> when set in code; else a multiplexer the backplane opens
-/// from <see cref="ConnectionString"/>; else an <see cref="IConnectionMultiplexer"/> registered in dependency injection.
-/// None of them stops the application at start.
+/// The connection is, in this order: the multiplexer given to <c>AddRedisBackplane(IConnectionMultiplexer)</c>; else a
+/// multiplexer the backplane opens from <see cref="ConnectionString"/>; else an <c>IConnectionMultiplexer</c> registered in
+/// dependency injection. None of them stops the application at start.
 /// </remarks>
 public sealed class RedisBackplaneOptions
 {
@@ -22,14 +20,6 @@ public sealed class RedisBackplaneOptions
     /// <c>abortConnect=false</c>, so a node starts, and serves its local connections, while Redis is down.
     /// </value>
     public string? ConnectionString { get; set; }
-
-    /// <summary>Gets or sets a multiplexer the application owns (it is not disposed by SessionSockets); set in code only.</summary>
-    /// <value>Default <see langword="null"/>.</value>
-    /// <remarks>
-    /// Give it <c>abortConnect=false</c> so that the node starts while Redis is down, and preferably the fail-fast backlog
-    /// policy: with the default one, a publish during an outage waits for the multiplexer's timeout before it fails.
-    /// </remarks>
-    public IConnectionMultiplexer? Multiplexer { get; set; }
 
     /// <summary>Gets or sets the prefix of every Redis channel and key the backplane uses; every node of one application uses the same one.</summary>
     /// <value>

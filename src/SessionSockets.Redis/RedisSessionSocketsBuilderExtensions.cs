@@ -7,6 +7,7 @@ using SessionSockets;
 using SessionSockets.Backplane;
 using SessionSockets.Redis;
 using SessionSockets.Redis.Backplane;
+using SessionSockets.Redis.Channels;
 using StackExchange.Redis;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -30,10 +31,11 @@ public static class RedisSessionSocketsBuilderExtensions
         if (!services.Any(static d => d.ServiceType == typeof(RedisBackplane)))
         {
             services.AddOptions<RedisBackplaneOptions>()
-                .Configure<IServiceProvider>(static (options, sp) => Bind(options, sp, RedisBackplaneOptions.SectionName))
+                .Configure<IServiceProvider>(static (options, sp) => sp.GetService<IConfiguration>()?.GetSection(RedisBackplaneOptions.SectionName).Bind(options))
                 .ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisBackplaneOptions>, RedisBackplaneOptionsValidator>());
-            services.AddSingleton(static sp => new RedisConnection(sp.GetRequiredService<IOptions<RedisBackplaneOptions>>().Value, sp));
+            services.AddSingleton(static sp => new RedisConnection(
+                sp.GetRequiredService<IOptions<RedisBackplaneOptions>>().Value, sp.GetService<GivenMultiplexer>(), sp));
             services.AddSingleton(static sp => new RedisBackplane(
                 sp.GetRequiredService<RedisConnection>(),
                 sp.GetRequiredService<IOptions<RedisBackplaneOptions>>().Value,
@@ -57,21 +59,27 @@ public static class RedisSessionSocketsBuilderExtensions
     public static ISessionSocketsBuilder AddRedisBackplane(this ISessionSocketsBuilder builder, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return builder.AddRedisBackplane(o =>
-        {
-            o.ConnectionString = connectionString;
-            o.Multiplexer = null;
-        });
+        builder.AddRedisBackplane(o => o.ConnectionString = connectionString);
+        builder.Services.RemoveAll<GivenMultiplexer>();
+        return builder;
     }
 
     /// <summary>Carries revocations, renewals and pushes between nodes through a multiplexer the application owns (not disposed by SessionSockets).</summary>
+    /// <remarks>
+    /// Give it <c>abortConnect=false</c> so that the node starts while Redis is down, and preferably the fail-fast backlog
+    /// policy: with the default one, a publish during an outage waits for the multiplexer's timeout before it fails.
+    /// </remarks>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <param name="multiplexer">The multiplexer; used instead of any configured connection string.</param>
     /// <returns>The builder, for chaining.</returns>
     public static ISessionSocketsBuilder AddRedisBackplane(this ISessionSocketsBuilder builder, IConnectionMultiplexer multiplexer)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(multiplexer);
-        return builder.AddRedisBackplane(o => o.Multiplexer = multiplexer);
+        builder.AddRedisBackplane();
+        builder.Services.RemoveAll<GivenMultiplexer>();
+        builder.Services.AddSingleton(new GivenMultiplexer(multiplexer));
+        return builder;
     }
 
     /// <summary>
@@ -95,7 +103,39 @@ public static class RedisSessionSocketsBuilderExtensions
         return builder;
     }
 
-    // A container without IConfiguration (a bare ServiceCollection) has nothing to bind, and still works from code.
-    private static void Bind(object options, IServiceProvider services, string section) =>
-        services.GetService<IConfiguration>()?.GetSection(section).Bind(options);
+    /// <summary>
+    /// Carries channels between the nodes of the application on Redis: publications over the Redis backplane's pub/sub
+    /// channel (the backplane is added if it is not yet), presence in hashes with a heartbeat per node, configured by the
+    /// <c>SessionSockets:Redis:Channels</c> configuration section (every key has a default), validated at start.
+    /// </summary>
+    /// <param name="builder">The SessionSockets builder.</param>
+    /// <param name="configure">Changes the options after configuration is applied.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <remarks>Presence scripts name a channel's keys themselves: use one Redis server (or one shard), not a cluster.</remarks>
+    public static ISessionSocketsBuilder AddRedisChannels(this ISessionSocketsBuilder builder, Action<RedisChannelOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddRedisBackplane();
+        var services = builder.Services;
+        if (!services.Any(static d => d.ServiceType == typeof(RedisChannelEngine)))
+        {
+            services.AddOptions<RedisChannelOptions>()
+                .Configure<IServiceProvider>(static (options, sp) => sp.GetService<IConfiguration>()?.GetSection(RedisChannelOptions.SectionName).Bind(options))
+                .ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisChannelOptions>, RedisChannelOptionsValidator>());
+            services.AddSingleton(static sp => new RedisChannelEngine(
+                sp.GetRequiredService<RedisBackplane>(),
+                sp.GetRequiredService<IOptions<RedisChannelOptions>>().Value,
+                sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                sp.GetRequiredService<ILogger<RedisChannelEngine>>()));
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisChannelEngine>(static sp => sp.GetRequiredService<RedisChannelEngine>()));
+        }
+
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        return builder.AddChannelEngine<RedisChannelEngine>();
+    }
 }

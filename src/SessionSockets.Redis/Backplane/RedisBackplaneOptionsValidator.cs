@@ -8,7 +8,7 @@ namespace SessionSockets.Redis.Backplane;
 /// The rules of <see cref="RedisBackplaneOptions"/>: a connection (multiplexer, connection string or one registered in
 /// dependency injection), a well-formed connection string, a valid prefix, bounds in range. Each error names its key.
 /// </summary>
-internal sealed class RedisBackplaneOptionsValidator(IServiceProviderIsService? isService = null) : IValidateOptions<RedisBackplaneOptions>
+internal sealed class RedisBackplaneOptionsValidator(IServiceProviderIsService? isService = null, GivenMultiplexer? given = null) : IValidateOptions<RedisBackplaneOptions>
 {
     /// <summary>The longest <see cref="RedisBackplaneOptions.ChannelPrefix"/>.</summary>
     public const int MaxPrefixLength = 64;
@@ -19,7 +19,7 @@ internal sealed class RedisBackplaneOptionsValidator(IServiceProviderIsService? 
     {
         ArgumentNullException.ThrowIfNull(options);
         var builder = new ValidateOptionsResultBuilder();
-        if (options.Multiplexer is null)
+        if (given is null)
         {
             if (options.ConnectionString is null)
             {

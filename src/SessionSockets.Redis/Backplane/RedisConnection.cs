@@ -3,6 +3,12 @@ using StackExchange.Redis;
 
 namespace SessionSockets.Redis.Backplane;
 
+/// <summary>The multiplexer given to <c>AddRedisBackplane(IConnectionMultiplexer)</c>: the application's, never disposed here.</summary>
+internal sealed class GivenMultiplexer(IConnectionMultiplexer multiplexer)
+{
+    public IConnectionMultiplexer Multiplexer { get; } = multiplexer;
+}
+
 /// <summary>
 /// The multiplexer the backplane and the channel engine share: the one given in code, one opened from the connection string
 /// (owned, disposed with the application), or the one registered in dependency injection. Opened once, on first use.
@@ -10,13 +16,15 @@ namespace SessionSockets.Redis.Backplane;
 internal sealed class RedisConnection : IAsyncDisposable
 {
     private readonly RedisBackplaneOptions _options;
+    private readonly GivenMultiplexer? _given;
     private readonly IServiceProvider _services;
     private readonly Lazy<Task<IConnectionMultiplexer>> _multiplexer;
     private bool _owned;
 
-    public RedisConnection(RedisBackplaneOptions options, IServiceProvider services)
+    public RedisConnection(RedisBackplaneOptions options, GivenMultiplexer? given, IServiceProvider services)
     {
         _options = options;
+        _given = given;
         _services = services;
         _multiplexer = new Lazy<Task<IConnectionMultiplexer>>(OpenAsync, LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -35,9 +43,9 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     private async Task<IConnectionMultiplexer> OpenAsync()
     {
-        if (_options.Multiplexer is { } given)
+        if (_given is not null)
         {
-            return given;
+            return _given.Multiplexer;
         }
 
         if (_options.ConnectionString is { } connectionString)
