@@ -42,7 +42,8 @@ public static class RedisSessionSocketsBuilderExtensions
                 sp.GetRequiredService<BackplaneSigner>(),
                 sp.GetRequiredService<BackplaneInbox>(),
                 sp.GetService<TimeProvider>() ?? TimeProvider.System,
-                sp.GetRequiredService<ILogger<RedisBackplane>>()));
+                sp.GetRequiredService<ILogger<RedisBackplane>>(),
+                () => sp.GetService<ISessionBackplane>()));
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisBackplane>(static sp => sp.GetRequiredService<RedisBackplane>()));
         }
 

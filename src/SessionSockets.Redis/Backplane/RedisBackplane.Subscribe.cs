@@ -42,6 +42,14 @@ internal sealed partial class RedisBackplane
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Two distributed backplanes would both read the one inbox, each dropping what the other's engine expects.
+        if (_active() is { } active && !ReferenceEquals(active, this))
+        {
+            throw new InvalidOperationException(
+                $"AddRedisBackplane() and another backplane ({active.GetType().Name}) are both registered: keep one distributed backplane "
+                + "(AddRedisChannels() goes with the Redis backplane, AddPostgreSqlChannels() with the PostgreSQL one).");
+        }
+
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -29,6 +29,7 @@ internal sealed partial class RedisBackplane : BackgroundService, ISessionBackpl
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<BackplaneMessage> _outbox = new();
+    private readonly Func<ISessionBackplane?> _active;
     private Func<BackplaneMessage, CancellationToken, ValueTask>? _receiver;
 
     public RedisBackplane(
@@ -37,8 +38,10 @@ internal sealed partial class RedisBackplane : BackgroundService, ISessionBackpl
         BackplaneSigner signer,
         BackplaneInbox inbox,
         TimeProvider time,
-        ILogger<RedisBackplane> logger)
+        ILogger<RedisBackplane> logger,
+        Func<ISessionBackplane?>? active = null)
     {
+        _active = active ?? (() => this);
         _connection = connection;
         _options = options;
         _signer = signer;

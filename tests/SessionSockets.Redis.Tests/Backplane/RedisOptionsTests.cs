@@ -87,3 +87,23 @@ public sealed class RedisOptionsTests
         return services.BuildServiceProvider();
     }
 }
+
+/// <summary>One distributed backplane per application: two would read the one inbox and drop each other's messages.</summary>
+[TestFixture]
+public sealed class RedisBackplaneRegistrationTests
+{
+    [Test]
+    public void RedisAndPostgreSqlBackplanes_BothRegistered_StopTheStartWithAClearError()
+    {
+        var error = Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await using var node = await TestHost.StartAsync(
+                services: s => s.Configure<BackplaneOptions>(o => o.Key = new string('a', BackplaneOptions.KeyLength)),
+                handlers: b => b
+                    .AddRedisBackplane("127.0.0.1:1,connectTimeout=100")
+                    .AddPostgreSqlBackplane(o => o.ConnectionString = "Host=127.0.0.1;Port=1;Username=nobody;Timeout=1"));
+        });
+
+        Assert.That(error!.Message, Does.Contain("keep one distributed backplane"));
+    }
+}
