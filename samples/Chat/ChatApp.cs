@@ -13,10 +13,11 @@ public static partial class ChatApp
     /// <param name="sockets">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
     public static ISessionSocketsBuilder AddChatHandlers(this ISessionSocketsBuilder sockets) => sockets
+        .AddChatJson()
         .AddChatSendLimiter()
         .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken))
         .MapMessage("whoami", (context, cancellationToken) => context.ReplyAsync(
-            new { userId = context.Session!.UserId, expiresAt = context.Session.ExpiresAt.UtcDateTime, connectionId = context.ConnectionId },
+            new WhoAmI(context.Session!.UserId, context.Session.ExpiresAt.UtcDateTime, context.ConnectionId),
             cancellationToken))
         .AddHandler<ChatHandler>();
 
@@ -33,6 +34,13 @@ public static partial class ChatApp
         {
             ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto,
         });
+
+    // The sample's JSON types come from generated metadata first (Native AOT has no other), for sockets and endpoints alike.
+    private static ISessionSocketsBuilder AddChatJson(this ISessionSocketsBuilder sockets)
+    {
+        sockets.Services.ConfigureHttpJsonOptions(static o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ChatJsonContext.Default));
+        return sockets;
+    }
 
     private static ISessionSocketsBuilder AddChatSendLimiter(this ISessionSocketsBuilder sockets)
     {
@@ -60,12 +68,12 @@ public static partial class ChatApp
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
             {
-                return Results.BadRequest(new { error = "Send JSON like {\"user\":\"alice\"}." });
+                return Results.BadRequest(new HttpError("Send JSON like {\"user\":\"alice\"}."));
             }
 
             if (login?.User is not { } user || !UserNamePattern().IsMatch(user))
             {
-                return Results.BadRequest(new { error = "'user' must be 1 to 32 characters of A-Z a-z 0-9 _ -." });
+                return Results.BadRequest(new HttpError("'user' must be 1 to 32 characters of A-Z a-z 0-9 _ -."));
             }
 
             var created = await sessions.CreateAsync(user, sessionLifetime, cancellationToken: cancellationToken);
@@ -78,7 +86,7 @@ public static partial class ChatApp
                 Expires = created.Session.ExpiresAt,
             });
             // "token" as in docs/getting-started.md and clients/js/README.md; "sessionId" is the same value, the name the client option uses.
-            return Results.Ok(new { token = created.Token, sessionId = created.Token, userId = created.Session.UserId, expiresAt = created.Session.ExpiresAt.UtcDateTime });
+            return Results.Ok(new LoginResult(created.Token, created.Token, created.Session.UserId, created.Session.ExpiresAt.UtcDateTime));
         });
 
         endpoints.MapPost("/logout", async (HttpContext http, ISessionRepository sessions, CancellationToken cancellationToken) =>
@@ -107,5 +115,4 @@ public static partial class ChatApp
     [GeneratedRegex("^[A-Za-z0-9_-]{1,32}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex UserNamePattern();
 
-    private sealed record LoginRequest(string? User);
 }

@@ -17,8 +17,8 @@ public sealed class ChatHandler(ISocketHub hub, TimeProvider time, ChatSendLimit
             return;
         }
 
-        var message = new { from = context.Session!.UserId, text = data.Text, at = time.GetUtcNow().UtcDateTime };
+        var message = new ChatMessage(context.Session!.UserId, data.Text, time.GetUtcNow().UtcDateTime);
         await hub.BroadcastAsync("chat.message", message, cancellationToken);
-        await context.ReplyAsync(new { ok = true }, cancellationToken);
+        await context.ReplyAsync(new ChatSent(true), cancellationToken);
     }
 }

@@ -45,16 +45,26 @@ internal sealed partial class RedisChannelEngine : BackgroundService, IChannelEn
     /// <summary>Raised after each heartbeat that reached Redis (tests wait on it).</summary>
     internal event Action? Heartbeat;
 
-    public async ValueTask PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
+    public async ValueTask<long> PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publication);
+        if (publication.History is not null)
+        {
+            throw HistoryNotSupported();
+        }
+
         await _backplane.SendAsync(new BackplaneMessage(BackplaneMessageKind.ChannelMessage, publication.Channel, publication.Frame), cancellationToken)
             .ConfigureAwait(false);
         if (Volatile.Read(ref _receiver) is { } receiver)
         {
             await receiver(publication, cancellationToken).ConfigureAwait(false);
         }
+
+        return 0;
     }
+
+    public ValueTask<ChannelHistoryRead> ReadSinceAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, CancellationToken cancellationToken = default) =>
+        throw HistoryNotSupported();
 
     public IDisposable Subscribe(Func<ChannelPublication, CancellationToken, ValueTask> receiver)
     {
@@ -178,6 +188,9 @@ internal sealed partial class RedisChannelEngine : BackgroundService, IChannelEn
             Log.DeadNodesSwept(_logger, left);
         }
     }
+
+    private static NotSupportedException HistoryNotSupported() => new(
+        "The Redis channel engine does not keep channel history yet: remove History(...) from the namespace, or use the in-process or SQLite engine.");
 
     // The same push the core writes for a leave on its own node (PROTOCOL.md section 12).
     private static byte[] LeaveFrame(string channel, string userId)

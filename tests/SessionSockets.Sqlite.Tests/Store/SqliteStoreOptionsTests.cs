@@ -34,6 +34,7 @@ public sealed class SqliteStoreOptionsTests
                 ["SessionSockets:Sqlite:Table:ExpiresAtColumn"] = "expires",
                 ["SessionSockets:Sqlite:Table:LastSeenAtColumn"] = "seen",
                 ["SessionSockets:Sqlite:Table:DataColumn"] = "payload",
+                ["SessionSockets:Sqlite:ChannelTablePrefix"] = "app_",
             },
             sockets => sockets.AddSqliteStore());
 
@@ -45,6 +46,7 @@ public sealed class SqliteStoreOptionsTests
         Assert.That(
             new[] { options.Table.TableName, options.Table.IdColumn, options.Table.UserIdColumn, options.Table.CreatedAtColumn, options.Table.ExpiresAtColumn, options.Table.LastSeenAtColumn, options.Table.DataColumn },
             Is.EqualTo(new[] { "app_sessions", "sid", "uid", "created", "expires", "seen", "payload" }));
+        Assert.That(options.ChannelTablePrefix, Is.EqualTo("app_"));
     }
 
     [Test]
@@ -127,6 +129,9 @@ public sealed class SqliteStoreOptionsTests
     [TestCase("Table:DataColumn", "data\n", "SessionSockets:Sqlite:Table:DataColumn")]
     [TestCase("Table:SchemaName", "main", "SessionSockets:Sqlite:Table:SchemaName")]
     [TestCase("Table:IdColumn", "user_id", "SessionSockets:Sqlite:Table")]
+    [TestCase("ChannelTablePrefix", "x; DROP TABLE y", "SessionSockets:Sqlite:ChannelTablePrefix")]
+    [TestCase("ChannelTablePrefix", "1x_", "SessionSockets:Sqlite:ChannelTablePrefix")]
+    [TestCase("ChannelTablePrefix", "a_very_long_prefix_that_goes_on_and_on_past_fifty_chars_", "SessionSockets:Sqlite:ChannelTablePrefix")]
     public void HostStart_InvalidValue_FailsNamingTheKey(string key, string? value, string named)
     {
         var settings = new Dictionary<string, string?> { ["SessionSockets:Sqlite:ConnectionString"] = _database.ConnectionString };

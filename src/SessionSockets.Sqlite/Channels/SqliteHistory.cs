@@ -1,0 +1,235 @@
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using SessionSockets.Channels;
+using SessionSockets.Sqlite.Store;
+
+namespace SessionSockets.Sqlite.Channels;
+
+/// <summary>
+/// Channel history in the SQLite file of the sessions: a row per channel (epoch, newest offset) and a row per kept
+/// publication (the positioned frame as it was delivered). A publication is one transaction: bump the channel's offset,
+/// insert the frame, trim this channel by size (an index range) and by age (at most <see cref="AgeTrimBatch"/> of its
+/// oldest rows). Names are checked identifiers, quoted; every value is a parameter.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: <see cref="SqliteChannelEngine"/> runs one operation at a time on the one connection this keeps
+/// open, with its prepared statements (<see cref="SqliteHistoryStatements"/>). A failed operation closes it, and the
+/// next one opens it again (and creates the tables again if they were dropped).
+/// </remarks>
+internal sealed class SqliteHistory : IDisposable
+{
+    /// <summary>How many of a channel's oldest rows one publication looks at for age: bounded work, and it keeps up (one row in, up to this many out).</summary>
+    public const int AgeTrimBatch = 16;
+
+    private readonly string _connectionString;
+    private readonly bool _ensureSchema;
+    private readonly string _channels;
+    private readonly string _publications;
+    private SqliteHistoryStatements? _statements;
+
+    public SqliteHistory(SqliteStoreOptions options)
+    {
+        _connectionString = SqliteSessionRepository.BuildConnectionString(options);
+        _ensureSchema = options.EnsureSchema;
+        var quote = SqliteDialect.Instance.QuoteIdentifier;
+        _channels = quote(options.ChannelTablePrefix + "channels");
+        _publications = quote(options.ChannelTablePrefix + "publications");
+    }
+
+    /// <summary>Assigns the channel's next offset, stores <paramref name="publication"/> positioned at it and trims; returns the positioned one. Nothing is kept when it throws.</summary>
+    public async Task<ChannelPublication> AppendAsync(ChannelPublication publication, ChannelHistoryLimits limits, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var nowMs = now.ToUnixTimeMilliseconds();
+            var transaction = (SqliteTransaction)await statements.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                statements.Enlist(transaction);
+                var bump = statements.Bump.Parameters;
+                bump[0].Value = publication.Channel;
+                bump[1].Value = NewEpoch();
+                bump[2].Value = nowMs;
+                var offset = (long)(await statements.Bump.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+
+                var positioned = publication.WithOffset(offset);
+                var insert = statements.Insert.Parameters;
+                insert[0].Value = publication.Channel;
+                insert[1].Value = offset;
+                insert[2].Value = WholeArray(positioned.Frame);
+                insert[3].Value = nowMs;
+                await statements.Insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+                // Bounded: an index range of this channel past the size, and a few of its oldest rows past the age.
+                statements.TrimSize.Parameters[0].Value = publication.Channel;
+                statements.TrimSize.Parameters[1].Value = offset - limits.Size;
+                await statements.TrimSize.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                statements.TrimAge.Parameters[0].Value = publication.Channel;
+                statements.TrimAge.Parameters[1].Value = (now - limits.Ttl).ToUnixTimeMilliseconds();
+                await statements.TrimAge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                statements.Enlist(null);
+                return positioned;
+            }
+        }
+        catch
+        {
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The channel's position (its row created with a new epoch on first use) and, when all kept, the publications after <paramref name="since"/>.</summary>
+    public async Task<ChannelHistoryRead> ReadAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var position = await PositionAsync(statements, channel, now, cancellationToken).ConfigureAwait(false);
+            if (since is not { } from || !string.Equals(from.Epoch, position.Epoch, StringComparison.Ordinal) || from.Offset < 0 || from.Offset > position.Offset)
+            {
+                return new ChannelHistoryRead(position, recovered: false, []);
+            }
+
+            var missing = position.Offset - from.Offset;
+            if (missing == 0)
+            {
+                return new ChannelHistoryRead(position, recovered: true, []);
+            }
+
+            if (missing > limits.Size)
+            {
+                return new ChannelHistoryRead(position, recovered: false, []);
+            }
+
+            var read = statements.Since;
+            read.Parameters[0].Value = channel;
+            read.Parameters[1].Value = from.Offset;
+            read.Parameters[2].Value = position.Offset;
+            var oldest = (now - limits.Ttl).ToUnixTimeMilliseconds();
+            var publications = new List<ChannelPublication>((int)missing);
+            var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var offset = reader.GetInt64(0);
+                    if (offset != from.Offset + publications.Count + 1 || reader.GetInt64(1) < oldest)
+                    {
+                        // A gap (trimmed) or a publication past its time to live: not everything missed is kept.
+                        return new ChannelHistoryRead(position, recovered: false, []);
+                    }
+
+                    publications.Add(new ChannelPublication(channel, reader.GetFieldValue<byte[]>(2), offset));
+                }
+            }
+
+            return publications.Count == missing
+                ? new ChannelHistoryRead(position, recovered: true, publications)
+                : new ChannelHistoryRead(position, recovered: false, []);
+        }
+        catch
+        {
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _statements?.Dispose();
+        _statements = null;
+    }
+
+    private static async Task<StreamPosition> PositionAsync(SqliteHistoryStatements statements, string channel, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The row (and its epoch) is created on first use, so a position handed out before any publication stays valid.
+        var create = statements.Create.Parameters;
+        create[0].Value = channel;
+        create[1].Value = NewEpoch();
+        create[2].Value = now.ToUnixTimeMilliseconds();
+        await statements.Create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        statements.Position.Parameters[0].Value = channel;
+        var reader = await statements.Position.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"The channel row of '{channel}' was not found after it was created.");
+            }
+
+            return new StreamPosition(reader.GetString(0), reader.GetInt64(1));
+        }
+    }
+
+    private async Task<SqliteHistoryStatements> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_statements is { } open)
+        {
+            return open;
+        }
+
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // WAL is the file's mode (the store sets it); NORMAL syncs at checkpoints: a commit survives a process crash,
+            // and a publication does not wait for an fsync.
+            var schema = _ensureSchema ? $"""
+                CREATE TABLE IF NOT EXISTS {_channels} (
+                    channel TEXT NOT NULL PRIMARY KEY, epoch TEXT NOT NULL, top_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS {_publications} (
+                    channel TEXT NOT NULL, "offset" INTEGER NOT NULL, frame BLOB NOT NULL, created_at INTEGER NOT NULL,
+                    PRIMARY KEY (channel, "offset")) WITHOUT ROWID;
+                """ : string.Empty;
+            foreach (var sql in (string[])["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema])
+            {
+                if (sql.Length == 0)
+                {
+                    continue;
+                }
+
+                var setup = connection.CreateCommand();
+                await using (setup.ConfigureAwait(false))
+                {
+                    setup.CommandText = sql;
+                    await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _statements = new SqliteHistoryStatements(connection, _channels, _publications, AgeTrimBatch);
+        return _statements;
+    }
+
+    private async ValueTask CloseAsync()
+    {
+        if (_statements is { } statements)
+        {
+            _statements = null;
+            await statements.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A random opaque epoch, stored with the channel's row: 72 bits, base64url.</summary>
+    private static string NewEpoch()
+    {
+        Span<byte> bytes = stackalloc byte[9];
+        RandomNumberGenerator.Fill(bytes);
+        return Base64Url.EncodeToString(bytes);
+    }
+
+    private static byte[] WholeArray(ReadOnlyMemory<byte> frame) =>
+        MemoryMarshal.TryGetArray(frame, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : frame.ToArray();
+}
