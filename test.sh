@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the repository: the .NET suites (NUnit) and the JS client's suites (node --test),
-# provisioning what they need (PostgreSQL, Chromium, npm packages) when the machine lacks it.
+# provisioning what they need (PostgreSQL, Redis, Chromium, npm packages) when the machine lacks it.
 # The last line is the total: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -11,6 +11,7 @@ passed=0 failed=0 skipped=0 broken=0
 
 cleanup() {
   if [ -n "${started_pg:-}" ]; then bash tests/postgres.sh stop >/dev/null 2>&1 || true; fi
+  if [ -n "${started_redis:-}" ]; then bash tests/redis.sh stop >/dev/null 2>&1 || true; fi
   rm -rf "$results"
 }
 trap cleanup EXIT
@@ -22,6 +23,17 @@ if [ -z "${SESSIONSOCKETS_PG:-}" ] && [ -f tests/postgres.sh ]; then
     started_pg=1
   else
     echo "PostgreSQL could not be provisioned" >&2
+    broken=1
+  fi
+fi
+
+# Redis: a throwaway local server unless SESSIONSOCKETS_REDIS points at one.
+if [ -z "${SESSIONSOCKETS_REDIS:-}" ] && [ -f tests/redis.sh ]; then
+  if redis_env=$(bash tests/redis.sh start); then
+    eval "$redis_env"
+    started_redis=1
+  else
+    echo "Redis could not be provisioned" >&2
     broken=1
   fi
 fi

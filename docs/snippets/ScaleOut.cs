@@ -1,6 +1,6 @@
 namespace DocsSnippets;
 
-// docs/scale-out.md and src/SessionSockets.PostgreSql/README.md
+// docs/scale-out.md, src/SessionSockets.PostgreSql/README.md and src/SessionSockets.Redis/README.md
 public static class ScaleOut
 {
     public static void Nodes(WebApplicationBuilder builder)
@@ -8,5 +8,15 @@ public static class ScaleOut
         builder.Services.AddSessionWebSockets()
             .AddPostgreSqlStore(builder.Configuration.GetConnectionString("Sessions")!)
             .AddPostgreSqlBackplane();
+    }
+
+    public static void RedisNodes(WebApplicationBuilder builder)
+    {
+        // Sessions stay in SQL; revocations, pushes, channel publications and presence travel through Redis.
+        builder.Services.AddSessionWebSockets()
+            .AddPostgreSqlStore(builder.Configuration.GetConnectionString("Sessions")!)
+            .AddRedisBackplane(builder.Configuration.GetConnectionString("Redis")!)
+            .AddRedisChannels();
+        builder.Services.AddHealthChecks().AddRedisBackplaneCheck();
     }
 }

@@ -28,17 +28,34 @@ else if (string.Equals(store, "PostgreSql", StringComparison.OrdinalIgnoreCase))
     // The rest of the store's and the backplane's options come from SessionSockets:PostgreSql in appsettings.json.
     // Every node needs the same --SessionSockets:Backplane:Key (64 hex characters, `openssl rand -hex 32`): it
     // authenticates what the nodes send each other, and the app refuses to start without it.
-    sockets.AddPostgreSqlStore(connectionString).AddPostgreSqlBackplane();
-    builder.Services.AddHealthChecks().AddPostgreSqlBackplaneCheck();
+    sockets.AddPostgreSqlStore(connectionString);
+    if (!string.Equals(builder.Configuration["Backplane"], "Redis", StringComparison.OrdinalIgnoreCase))
+    {
+        sockets.AddPostgreSqlBackplane();
+        builder.Services.AddHealthChecks().AddPostgreSqlBackplaneCheck();
+    }
 }
 else
 {
     throw new InvalidOperationException($"Unknown SessionStore '{store}'. Use Sqlite (default) or PostgreSql.");
 }
 
+// --Backplane Redis --ConnectionStrings:Redis 127.0.0.1:6379: revocations, pushes, channel publications and presence
+// travel through Redis instead (sessions stay in the store); the same backplane key applies. Options: SessionSockets:Redis.
+var backplane = builder.Configuration["Backplane"];
+if (string.Equals(backplane, "Redis", StringComparison.OrdinalIgnoreCase))
+{
+    sockets.AddRedisBackplane(builder.Configuration.GetConnectionString("Redis") ?? "127.0.0.1:6379").AddRedisChannels();
+    builder.Services.AddHealthChecks().AddRedisBackplaneCheck();
+}
+else if (backplane is not null && !string.Equals(backplane, "PostgreSql", StringComparison.OrdinalIgnoreCase))
+{
+    throw new InvalidOperationException($"Unknown Backplane '{backplane}'. Use PostgreSql (the default with --SessionStore PostgreSql) or Redis.");
+}
+
 sockets.AddChatHandlers();
 
-// GET /healthz answers Healthy only while the session store answers (and, with PostgreSQL, the backplane listens).
+// GET /healthz answers Healthy only while the session store answers (and the backplane, PostgreSQL or Redis, listens).
 builder.Services.AddHealthChecks().AddSessionStoreCheck();
 
 // OpenTelemetry, off unless asked for: --Telemetry:Console true prints the SessionSockets meter and traces

@@ -50,6 +50,7 @@ public sealed partial class DocsConsumeTests
 
         // The other pages' whole files beside them: what scale-out, sessions and telemetry need.
         await DotNet.RunAsync(_app, PackageFeed.StepTimeout, "add", "package", "SessionSockets.PostgreSql", "--version", _feed.Version);
+        await DotNet.RunAsync(_app, PackageFeed.StepTimeout, "add", "package", "SessionSockets.Redis", "--version", _feed.Version);
         foreach (var package in new[] { "OpenTelemetry.Extensions.Hosting", "OpenTelemetry.Exporter.Console" })
         {
             await DotNet.RunAsync(_app, PackageFeed.StepTimeout, "add", "package", package, "--version", CentralVersion(package));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SessionSockets.PostgreSql;
+using SessionSockets.Redis;
 using SessionSockets.Sqlite;
 
 namespace SessionSockets.PackageTests;
@@ -104,7 +105,7 @@ public sealed partial class DocsTests
     [Test]
     public void TelemetryPage_ListsEveryLogEventWithItsNameAndLevelAndNoOther()
     {
-        var events = new[] { typeof(SessionSocketOptions).Assembly, typeof(SqliteStoreOptions).Assembly, typeof(PostgreSqlStoreOptions).Assembly }
+        var events = new[] { typeof(SessionSocketOptions).Assembly, typeof(SqliteStoreOptions).Assembly, typeof(PostgreSqlStoreOptions).Assembly, typeof(RedisBackplaneOptions).Assembly }
             .SelectMany(assembly => assembly.GetTypes())
             .SelectMany(type => type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             .Select(method => method.GetCustomAttribute<LoggerMessageAttribute>())

@@ -9,7 +9,7 @@ namespace SessionSockets.PackageTests;
 [SetUpFixture]
 public sealed class PackageFeed
 {
-    public static readonly string[] Packages = ["SessionSockets", "SessionSockets.Sqlite", "SessionSockets.PostgreSql", "SessionSockets.Testing"];
+    public static readonly string[] Packages = ["SessionSockets", "SessionSockets.Sqlite", "SessionSockets.PostgreSql", "SessionSockets.Redis", "SessionSockets.Testing"];
 
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
 

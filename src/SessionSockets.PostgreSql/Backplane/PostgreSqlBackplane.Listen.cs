@@ -133,10 +133,10 @@ internal sealed partial class PostgreSqlBackplane
             foreach (var (id, record) in records)
             {
                 if (_signer.OpenRecord(record, notBefore, out var content) == BackplaneVerdict.Accepted
-                    && BackplaneCodec.TryDecode(content, out var decoded)
-                    && decoded.NodeId != NodeId)
+                    && BackplaneCodec.TryDecode(content, out var nodeId, out var message)
+                    && nodeId != NodeId)
                 {
-                    _inbox.TryWrite(decoded.Message);
+                    _inbox.TryWrite(message);
                 }
 
                 watermark = id;

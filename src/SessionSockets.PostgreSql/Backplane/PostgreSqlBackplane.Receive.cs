@@ -16,16 +16,16 @@ internal sealed partial class PostgreSqlBackplane
             return;
         }
 
-        if (!BackplaneCodec.TryDecode(content, out var decoded))
+        if (!BackplaneCodec.TryDecode(content, out var nodeId, out var message))
         {
             // Authentic but unreadable: a node of another version.
             Log.UnreadableNotification(_logger, e.Payload.Length);
             return;
         }
 
-        if (decoded.NodeId != NodeId)
+        if (nodeId != NodeId)
         {
-            _inbox.TryWrite(decoded.Message);
+            _inbox.TryWrite(message);
         }
     }
 
@@ -36,7 +36,7 @@ internal sealed partial class PostgreSqlBackplane
             try
             {
                 var message = await _inbox.ReadAsync(stoppingToken).ConfigureAwait(false);
-                if (message.TransportState is NotificationState { PayloadRow: long row })
+                if (BackplaneCodec.PayloadReferenceOf(message) is long row)
                 {
                     message = await LoadPayloadAsync(message, row, stoppingToken).ConfigureAwait(false);
                 }
@@ -73,11 +73,6 @@ internal sealed partial class PostgreSqlBackplane
             return null;
         }
 
-        return new BackplaneMessage(message.Kind, message.Target, payload)
-        {
-            ExpiresAt = message.ExpiresAt,
-            RenewedAt = message.RenewedAt,
-            TransportState = message.TransportState is NotificationState { Offset: > 0 } state ? state with { PayloadRow = null } : null,
-        };
+        return BackplaneCodec.WithPayload(message, payload);
     }
 }

@@ -17,6 +17,9 @@ namespace SessionSockets.PostgreSql.Backplane;
 /// </summary>
 internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionBackplane
 {
+    /// <summary>PostgreSQL refuses notifications of 8000 bytes or more; this leaves room for the channel name and framing.</summary>
+    internal const int MaxNotificationBytes = 7900;
+
     private const int PublishAttempts = 3;
     private readonly NpgsqlDataSource _dataSource;
     private readonly NpgsqlDataSource _listenSource;
@@ -210,7 +213,7 @@ internal sealed partial class PostgreSqlBackplane : BackgroundService, ISessionB
     internal async Task<string> SealAsync(BackplaneMessage message, long offset, string? epoch, CancellationToken cancellationToken)
     {
         var text = _signer.SealToBase64(BackplaneCodec.Encode(NodeId, message, offset: offset, epoch: epoch));
-        if (text.Length > BackplaneCodec.MaxNotificationBytes)
+        if (text.Length > MaxNotificationBytes)
         {
             // The row is sealed as well: whoever may write the table cannot put words in a node's mouth.
             var row = await _payloads.StoreAsync(_signer.Seal(message.Payload.Span), cancellationToken).ConfigureAwait(false);

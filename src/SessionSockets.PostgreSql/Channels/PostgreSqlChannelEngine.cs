@@ -184,8 +184,9 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
         }
 
         var receiver = Volatile.Read(ref _receiver);
-        return message.TransportState is NotificationState { Offset: > 0 } state
-            ? Sequencer.DeliverAsync(new ChannelPublication(channel, message.Payload, state.Offset), state.Epoch ?? string.Empty, receiver, cancellationToken)
+        var offset = BackplaneCodec.OffsetOf(message);
+        return offset > 0
+            ? Sequencer.DeliverAsync(new ChannelPublication(channel, message.Payload, offset), BackplaneCodec.EpochOf(message) ?? string.Empty, receiver, cancellationToken)
             : receiver?.Invoke(new ChannelPublication(channel, message.Payload), cancellationToken) ?? ValueTask.CompletedTask;
     }
 
