@@ -28,7 +28,8 @@ else if (string.Equals(store, "PostgreSql", StringComparison.OrdinalIgnoreCase))
     // The rest of the store's and the backplane's options come from SessionSockets:PostgreSql in appsettings.json.
     // Every node needs the same --SessionSockets:Backplane:Key (64 hex characters, `openssl rand -hex 32`): it
     // authenticates what the nodes send each other, and the app refuses to start without it.
-    sockets.AddPostgreSqlStore(connectionString).AddPostgreSqlBackplane();
+    // Rooms and direct messages travel the same way, with presence in tables (AddPostgreSqlChannels).
+    sockets.AddPostgreSqlStore(connectionString).AddPostgreSqlBackplane().AddPostgreSqlChannels();
     builder.Services.AddHealthChecks().AddPostgreSqlBackplaneCheck();
 }
 else
@@ -36,7 +37,8 @@ else
     throw new InvalidOperationException($"Unknown SessionStore '{store}'. Use Sqlite (default) or PostgreSql.");
 }
 
-sockets.AddChatHandlers();
+// Rooms and direct messages keep Chat:Rooms:HistorySize publications for Chat:Rooms:HistoryTtl; a bad value stops here.
+sockets.AddChatHandlers(ChatRoomOptions.FromConfiguration(builder.Configuration));
 
 // GET /healthz answers Healthy only while the session store answers (and, with PostgreSQL, the backplane listens).
 builder.Services.AddHealthChecks().AddSessionStoreCheck();
