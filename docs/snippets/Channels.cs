@@ -25,6 +25,19 @@ public static class Channels
             .AddChannels("room:", c => c.RequireSession().Presence());
     }
 
+    public static void History(WebApplicationBuilder builder)
+    {
+        builder.Services.AddSessionWebSockets()
+            .AddSqliteStore("Data Source=sessions.db")
+            .AddChannels("room:", c => c.RequireSession().History(size: 100, ttl: TimeSpan.FromMinutes(10)).Presence());
+    }
+
+    public static async Task<long> PublishWithHistory(ISocketHub hub, CancellationToken cancellationToken)
+    {
+        long offset = await hub.PublishAsync("room:lobby", "chat.message", new { text = "hi" }, cancellationToken);
+        return offset;
+    }
+
     public static async Task FromAnywhere(ISocketHub hub, string connectionId, CancellationToken cancellationToken)
     {
         await hub.PublishAsync("ticker:EURUSD", "tick", new { bid = 1.0841m }, cancellationToken);

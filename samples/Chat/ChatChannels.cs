@@ -6,6 +6,7 @@ namespace Chat;
 /// <summary>
 /// The chat's channels (DESIGN.md section 7): rooms <c>room:&lt;name&gt;</c>, which any bound connection may join, with
 /// presence; and each user's own <c>user:&lt;userId&gt;</c> for direct messages, which only that user may subscribe to.
+/// Both keep history (<see cref="ChatRoomOptions"/>), so a client that reconnects gets what it missed.
 /// </summary>
 public static partial class ChatChannels
 {
@@ -26,8 +27,10 @@ public static partial class ChatChannels
     {
         ArgumentNullException.ThrowIfNull(rooms);
         return sockets
-            .AddChannels(RoomPrefix, c => c.RequireSession().Presence())
-            .AddChannels(UserPrefix, c => c.RequireSession().Authorize(static (context, channel) => IsOwnChannel(context, channel)));
+            .AddChannels(RoomPrefix, c => c.RequireSession().Presence().History(rooms.HistorySize, rooms.HistoryTtl))
+            .AddChannels(UserPrefix, c => c.RequireSession()
+                .Authorize(static (context, channel) => IsOwnChannel(context, channel))
+                .History(rooms.HistorySize, rooms.HistoryTtl));
     }
 
     /// <summary>Whether <paramref name="name"/> is a valid room or user name.</summary>

@@ -53,7 +53,7 @@ public sealed class ChatHandler(ISocketHub hub, TimeProvider time, ChatSendLimit
             return;
         }
 
-        await hub.PublishAsync(channel, "chat.message", message, cancellationToken);
-        await context.ReplyAsync(new { ok = true }, cancellationToken);
+        var offset = await hub.PublishAsync(channel, "chat.message", message, cancellationToken);
+        await context.ReplyAsync(new { ok = true, offset }, cancellationToken);
     }
 }

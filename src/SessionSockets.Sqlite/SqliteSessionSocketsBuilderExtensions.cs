@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using SessionSockets;
+using SessionSockets.Channels;
 using SessionSockets.Sqlite;
+using SessionSockets.Sqlite.Channels;
 using SessionSockets.Sqlite.Store;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -15,6 +17,11 @@ public static class SqliteSessionSocketsBuilderExtensions
     /// Keeps sessions in a SQLite file (WAL mode), configured by the <c>SessionSockets:Sqlite</c> configuration section
     /// (<c>SessionSockets:Sqlite:ConnectionString</c> is required), validated at start.
     /// </summary>
+    /// <remarks>
+    /// The file also keeps the history of channel namespaces declared with <c>History(...)</c>, so it outlives a restart:
+    /// this makes the SQLite engine the channel engine (fan-out and presence stay in process) unless another engine was
+    /// chosen with <c>AddChannelEngine</c>, before or after this call.
+    /// </remarks>
     /// <param name="builder">The SessionSockets builder.</param>
     /// <returns>The builder, for chaining.</returns>
     public static ISessionSocketsBuilder AddSqliteStore(this ISessionSocketsBuilder builder)
@@ -30,6 +37,9 @@ public static class SqliteSessionSocketsBuilderExtensions
             services.AddSingleton(static sp => new SqliteSessionRepository(
                 sp.GetRequiredService<IOptions<SqliteStoreOptions>>().Value, sp.GetService<TimeProvider>() ?? TimeProvider.System));
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqliteStoreInitializer>());
+            services.TryAddSingleton(static sp => new SqliteChannelEngine(
+                sp.GetRequiredService<IOptions<SqliteStoreOptions>>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
+            UseAsChannelEngineUnlessChosen(services);
         }
 
         return builder.AddSessionStore(static sp => sp.GetRequiredService<SqliteSessionRepository>());
@@ -68,6 +78,17 @@ public static class SqliteSessionSocketsBuilderExtensions
         builder.AddSqliteStore();
         builder.Services.Configure(configure);
         return builder;
+    }
+
+    // The core registers the in-process engine by type; an engine the app or a provider chose is a factory (AddChannelEngine).
+    private static void UseAsChannelEngineUnlessChosen(IServiceCollection services)
+    {
+        var chosen = services.Where(static d => d.ServiceType == typeof(IChannelEngine)).ToList();
+        if (chosen.TrueForAll(static d => !d.IsKeyedService && d.ImplementationType == typeof(InProcessChannelEngine)))
+        {
+            services.RemoveAll<IChannelEngine>();
+            services.AddSingleton<IChannelEngine>(static sp => sp.GetRequiredService<SqliteChannelEngine>());
+        }
     }
 
     // A container without IConfiguration (a bare ServiceCollection) has nothing to bind, and still works from code.

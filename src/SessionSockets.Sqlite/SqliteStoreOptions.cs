@@ -26,6 +26,13 @@ public sealed class SqliteStoreOptions
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Gets or sets the prefix of the two channel history tables, <c>&lt;prefix&gt;channels</c> and
+    /// <c>&lt;prefix&gt;publications</c>, created in the same file on first use when <see cref="EnsureSchema"/> is set.
+    /// </summary>
+    /// <value>Default <c>session_sockets_</c>: a letter or underscore, then letters, digits or underscores, at most 50 characters.</value>
+    public string ChannelTablePrefix { get; set; } = "session_sockets_";
+
+    /// <summary>
     /// Gets the table and column names (configuration keys <c>SessionSockets:Sqlite:Table:TableName</c>, <c>…:Table:IdColumn</c>, …).
     /// SQLite has no schemas: leave <see cref="SessionTableOptions.SchemaName"/> null.
     /// </summary>

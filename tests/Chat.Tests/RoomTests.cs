@@ -29,11 +29,12 @@ public sealed class RoomTests
         var reply = await alice.RequestAsync("chat.send", new { text = "hi red", room = "red" });
 
         Assert.That(reply.Str("type"), Is.EqualTo("chat.send"), reply.ToString());
-        Assert.That(reply.GetProperty("data").GetProperty("ok").GetBoolean(), Is.True);
+        Assert.That(reply.GetProperty("data").ToString(), Is.EqualTo("""{"ok":true,"offset":1}"""), "the room's first publication");
         foreach (var client in new[] { alice, bob })
         {
             var message = await client.ReceiveAsync(m => m.Str("type") == "chat.message", TimeSpan.FromSeconds(10));
             Assert.That(message.Str("channel"), Is.EqualTo("room:red"));
+            Assert.That(message.GetProperty("offset").GetInt64(), Is.EqualTo(1));
             var data = message.GetProperty("data");
             Assert.That(data.Str("from"), Is.EqualTo("alice"));
             Assert.That(data.Str("text"), Is.EqualTo("hi red"));

@@ -40,16 +40,26 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
     /// <summary>Raised after each heartbeat that reached the database (tests wait on it).</summary>
     internal event Action? Heartbeat;
 
-    public async ValueTask PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
+    public async ValueTask<long> PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publication);
+        if (publication.History is not null)
+        {
+            throw HistoryNotSupported();
+        }
+
         await _backplane.NotifyAsync(new BackplaneMessage(BackplaneMessageKind.ChannelMessage, publication.Channel, publication.Frame), cancellationToken)
             .ConfigureAwait(false);
         if (Volatile.Read(ref _receiver) is { } receiver)
         {
             await receiver(publication, cancellationToken).ConfigureAwait(false);
         }
+
+        return 0;
     }
+
+    public ValueTask<ChannelHistoryRead> ReadSinceAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, CancellationToken cancellationToken = default) =>
+        throw HistoryNotSupported();
 
     public IDisposable Subscribe(Func<ChannelPublication, CancellationToken, ValueTask> receiver)
     {
@@ -141,6 +151,9 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
             Log.DeadNodesSwept(_logger, left.Count);
         }
     }
+
+    private static NotSupportedException HistoryNotSupported() => new(
+        "The PostgreSQL channel engine does not keep channel history yet: remove History(...) from the namespace, or use the in-process or SQLite engine.");
 
     // The same push the core writes for a leave on its own node (PROTOCOL.md section 12).
     private static byte[] LeaveFrame(string channel, string userId)

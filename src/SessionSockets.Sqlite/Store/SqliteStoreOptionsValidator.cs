@@ -39,6 +39,12 @@ internal sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStore
         }
 
         AddTableErrors(builder, options.Table);
+        if (options.ChannelTablePrefix is not { Length: <= 50 } prefix || !Identifiers.IsValid(prefix + "channels"))
+        {
+            builder.AddError(
+                $"{SqliteStoreOptions.SectionName}:ChannelTablePrefix ('{options.ChannelTablePrefix}') is not a valid table name prefix: use a letter or underscore, then letters, digits or underscores, at most 50 characters.");
+        }
+
         return builder.Build();
     }
 

@@ -6,7 +6,7 @@ using SessionSockets.Protocol;
 namespace SessionSockets.Channels;
 
 /// <summary>The built-in <c>subscribe</c>, <c>unsubscribe</c> and <c>presence</c> messages (PROTOCOL.md sections 10 and 12).</summary>
-internal static class ChannelHandlers
+internal static partial class ChannelHandlers
 {
     public const string Subscribe = "subscribe";
 
@@ -22,76 +22,14 @@ internal static class ChannelHandlers
     private static IChannelSubscriber Connection(MessageContext context) => (IChannelSubscriber)((ConnectionMessageContext)context).Connection;
 
     /// <summary>Reads and checks <c>data.channel</c>; null with the <c>invalid_data</c> message when it is missing or malformed.</summary>
-    private static string? ReadChannel(MessageContext context, out bool hasSince, out string? error)
+    /// <remarks>For <c>subscribe</c> a malformed <c>since</c> is an error too (after the channel's); a null one is none. Other messages ignore it.</remarks>
+    private static string? ReadChannel(MessageContext context, out StreamPosition? since, out string? error, bool withSince = false)
     {
-        var channel = ChannelJson.ReadChannel(context.Data.Span, out hasSince);
+        var channel = ChannelJson.ReadChannel(context.Data.Span, out since, out var sinceError);
         error = channel is null ? "'data.channel' is required and must be a string."
             : !ChannelNames.IsValid(channel) ? $"'data.channel' must be 1 to {ChannelNames.MaxLength} characters from A-Z a-z 0-9 . _ : - / @."
-            : null;
+            : withSince ? sinceError : null;
         return error is null ? channel : null;
-    }
-
-    private sealed class SubscribeHandler : IMessageHandler
-    {
-        public string Type => Subscribe;
-
-        public SessionRequirement SessionRequirement => SessionRequirement.Optional;
-
-        public async ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
-        {
-            if (ReadChannel(context, out var hasSince, out var error) is not { } channel)
-            {
-                await context.ReplyErrorAsync(ErrorCodes.InvalidData, error!, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            var connection = Connection(context);
-            var service = Service(connection);
-            if (service.Namespaces.Find(channel) is not { } space)
-            {
-                await context.ReplyErrorAsync(ErrorCodes.Forbidden, $"No channel namespace matches '{channel}'.", cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            if (space.RequiresSession && connection.Session is null)
-            {
-                await context.ReplyErrorAsync(ErrorCodes.Unauthorized, $"'{channel}' needs an authenticated connection; send a 'session' message first.", cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            if (!service.Registry.IsSubscribed(connection, channel)
-                && !await ChannelAuthorizer.AuthorizeAsync(space, context, channel, service.Logger, cancellationToken).ConfigureAwait(false))
-            {
-                await context.ReplyErrorAsync(ErrorCodes.Forbidden, $"Subscribing to '{channel}' is not allowed.", cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            var user = ChannelService.PresenceUser(space, connection);
-            var max = connection.Endpoint.Options.MaxSubscriptions;
-            switch (service.Registry.Add(connection, channel, space, user, max))
-            {
-                case SubscribeOutcome.LimitExceeded:
-                    await context.ReplyErrorAsync(ErrorCodes.LimitExceeded, $"A connection may hold at most {max} subscriptions.", cancellationToken).ConfigureAwait(false);
-                    return;
-                case SubscribeOutcome.Closing:
-                    return;
-                case SubscribeOutcome.AlreadySubscribed:
-                    context.ReplyRaw(ChannelJson.ChannelData(channel, hasSince));
-                    return;
-                default:
-                    Log.ChannelSubscribed(service.Logger, connection.Id, channel);
-
-                    // Presence first: once the reply is out, the subscriber counts on every node (its own presence.join,
-                    // when it is the user's first connection, arrives just before the reply).
-                    if (user is not null)
-                    {
-                        await service.Presence.UpdateAsync(channel, user, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    context.ReplyRaw(ChannelJson.ChannelData(channel, hasSince));
-                    return;
-            }
-        }
     }
 
     private sealed class UnsubscribeHandler : IMessageHandler
@@ -115,7 +53,7 @@ internal static class ChannelHandlers
                 await service.Presence.UpdateAsync(channel, user, cancellationToken).ConfigureAwait(false);
             }
 
-            context.ReplyRaw(ChannelJson.ChannelData(channel, withRecovery: false));
+            context.ReplyRaw(ChannelJson.ChannelData(channel));
         }
     }
 

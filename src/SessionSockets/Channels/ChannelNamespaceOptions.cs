@@ -2,7 +2,7 @@ namespace SessionSockets;
 
 /// <summary>
 /// The rules of one channel namespace, declared with <c>AddChannels(prefix, c =&gt; ...)</c>: whether a subscriber needs a
-/// bound session, who may subscribe, and whether the namespace keeps presence.
+/// bound session, who may subscribe, and whether the namespace keeps history and presence.
 /// </summary>
 /// <remarks>
 /// A channel belongs to the namespace with the longest prefix it starts with; a name that matches none is
@@ -29,6 +29,10 @@ public sealed class ChannelNamespaceOptions
     /// <summary>Gets a value indicating whether the namespace keeps presence (PROTOCOL.md section 12).</summary>
     /// <value><see langword="false"/> unless <see cref="Presence"/> was called.</value>
     public bool HasPresence { get; private set; }
+
+    /// <summary>Gets how much history each channel of the namespace keeps, or <see langword="null"/> when it keeps none.</summary>
+    /// <value><see langword="null"/> unless <see cref="History"/> was called.</value>
+    public ChannelHistoryLimits? HistoryLimits { get; private set; }
 
     internal IReadOnlyList<ChannelAuthorization> Authorizers => _authorizers;
 
@@ -86,6 +90,22 @@ public sealed class ChannelNamespaceOptions
     public ChannelNamespaceOptions Presence()
     {
         HasPresence = true;
+        return this;
+    }
+
+    /// <summary>
+    /// Keeps history (PROTOCOL.md section 11): each publication of a channel gets the channel's next offset, and the last
+    /// <paramref name="size"/> publications, none older than <paramref name="ttl"/>, are kept so that a client that
+    /// reconnects with <c>since</c> receives what it missed, in order, before the live ones.
+    /// </summary>
+    /// <param name="size">How many publications each channel keeps, at least 1.</param>
+    /// <param name="ttl">How long a publication is kept, more than zero.</param>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is less than 1, or <paramref name="ttl"/> is not positive.</exception>
+    /// <remarks>The channel engine keeps the history: in process by default (lost with the process), in the SQLite file with <c>AddSqliteStore</c>.</remarks>
+    public ChannelNamespaceOptions History(int size, TimeSpan ttl)
+    {
+        HistoryLimits = new ChannelHistoryLimits(size, ttl);
         return this;
     }
 }

@@ -11,7 +11,7 @@ namespace SessionSockets.Channels;
 /// Lock order: a connection's entry, then a channel's. A publication is delivered under its channel's lock, so an
 /// unsubscribe that returned has no publication of that channel still on its way to the connection.
 /// </remarks>
-internal sealed class ChannelRegistry
+internal sealed partial class ChannelRegistry
 {
     private readonly ConcurrentDictionary<string, ChannelGroup> _channels = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IChannelSubscriber, ConnectionChannels> _connections = new(ReferenceEqualityComparer.Instance);
@@ -23,7 +23,11 @@ internal sealed class ChannelRegistry
     public int SubscriberCount => _connections.Count;
 
     /// <summary>Subscribes <paramref name="subscriber"/>; <paramref name="presenceUser"/> is counted in the channel's presence.</summary>
-    public SubscribeOutcome Add(IChannelSubscriber subscriber, string channel, ChannelNamespaceOptions space, string? presenceUser, int maxSubscriptions)
+    /// <remarks>
+    /// With <paramref name="recovery"/> the subscription starts recovering: what is delivered for it is kept there until
+    /// <see cref="Reply"/> and <see cref="GoLive"/> hand it over (PROTOCOL.md section 11).
+    /// </remarks>
+    public SubscribeOutcome Add(IChannelSubscriber subscriber, string channel, ChannelNamespaceOptions space, string? presenceUser, int maxSubscriptions, PendingRecovery? recovery = null)
     {
         while (true)
         {
@@ -46,7 +50,7 @@ internal sealed class ChannelRegistry
                     return SubscribeOutcome.LimitExceeded;
                 }
 
-                AddToGroup(channel, subscriber, presenceUser);
+                AddToGroup(channel, subscriber, presenceUser, recovery);
                 mine.Add(new ChannelSubscription(channel, space, presenceUser));
             }
 
@@ -137,28 +141,7 @@ internal sealed class ChannelRegistry
         }
     }
 
-    /// <summary>Queues <paramref name="frame"/> to every subscriber of <paramref name="channel"/> on this node; returns how many.</summary>
-    public int Deliver(string channel, byte[] frame)
-    {
-        if (!_channels.TryGetValue(channel, out var group))
-        {
-            return 0;
-        }
-
-        lock (group)
-        {
-            var items = group.Items;
-            var count = group.Count;
-            for (var i = 0; i < count; i++)
-            {
-                items[i].Enqueue(frame);
-            }
-
-            return count;
-        }
-    }
-
-    private void AddToGroup(string channel, IChannelSubscriber subscriber, string? presenceUser)
+    private void AddToGroup(string channel, IChannelSubscriber subscriber, string? presenceUser, PendingRecovery? recovery)
     {
         while (true)
         {
@@ -171,7 +154,7 @@ internal sealed class ChannelRegistry
                     continue;
                 }
 
-                group.Add(subscriber);
+                group.Add(subscriber, recovery);
                 if (presenceUser is not null)
                 {
                     var users = group.Users ??= new Dictionary<string, int>(StringComparer.Ordinal);
@@ -223,44 +206,6 @@ internal sealed class ChannelRegistry
         {
             mine.Removed = true;
             _connections.TryRemove(new KeyValuePair<IChannelSubscriber, ConnectionChannels>(subscriber, mine));
-        }
-    }
-
-    /// <summary>One subscriber set: an array with a count (fan-out walks it without allocating), swapped on removal.</summary>
-    private sealed class ChannelGroup
-    {
-        public IChannelSubscriber[] Items { get; private set; } = new IChannelSubscriber[2];
-
-        public int Count { get; private set; }
-
-        public Dictionary<string, int>? Users { get; set; }
-
-        public bool Removed { get; set; }
-
-        public void Add(IChannelSubscriber subscriber)
-        {
-            if (Count == Items.Length)
-            {
-                var grown = Items;
-                Array.Resize(ref grown, Items.Length * 2);
-                Items = grown;
-            }
-
-            Items[Count++] = subscriber;
-        }
-
-        public bool Remove(IChannelSubscriber subscriber)
-        {
-            var at = Array.IndexOf(Items, subscriber, 0, Count);
-            if (at < 0)
-            {
-                return false;
-            }
-
-            Count--;
-            Items[at] = Items[Count];
-            Items[Count] = null!;
-            return true;
         }
     }
 }

@@ -57,15 +57,19 @@ internal sealed class ChannelService : IDisposable
 
     public ILogger Logger { get; }
 
-    /// <summary>Serialises once and publishes to every subscriber on every node; throws (and logs) when the engine fails.</summary>
-    public async ValueTask PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serialises once and publishes to every subscriber on every node; returns the offset the engine gave it (0 without
+    /// history). Throws (and logs) when the engine fails.
+    /// </summary>
+    public async ValueTask<long> PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken)
     {
-        Declared(channel);
+        var space = Declared(channel);
         MessageTypes.ThrowIfInvalid(type);
-        var frame = EnvelopeWriter.WriteChannel(type, channel, data, _json);
+        var frame = EnvelopeWriter.WriteChannel(type, channel, data, _json, out var splicePoint);
+        long offset;
         try
         {
-            await _engine.PublishAsync(new ChannelPublication(channel, frame), cancellationToken).ConfigureAwait(false);
+            offset = await _engine.PublishAsync(new ChannelPublication(channel, frame, splicePoint, space.HistoryLimits), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -74,6 +78,7 @@ internal sealed class ChannelService : IDisposable
         }
 
         _metrics.MessageSent(type);
+        return offset;
     }
 
     /// <summary>Subscribes a connection on the server's behalf (no authorization); false when it is closing or at its limit.</summary>
@@ -91,15 +96,25 @@ internal sealed class ChannelService : IDisposable
     }
 
     /// <summary>Ends a subscription on the server's behalf, with the <c>unsubscribe</c> push; false when there was none.</summary>
-    public async ValueTask<bool> UnsubscribeAsync(IChannelSubscriber subscriber, string channel, CancellationToken cancellationToken)
+    public ValueTask<bool> UnsubscribeAsync(IChannelSubscriber subscriber, string channel, CancellationToken cancellationToken)
     {
         ChannelNames.ThrowIfInvalid(channel);
+        return EndAsync(subscriber, channel, ReasonServer, cancellationToken);
+    }
+
+    /// <summary>Ends a subscription, with the <c>unsubscribe</c> push when <paramref name="reason"/> is given; false when there was none.</summary>
+    public async ValueTask<bool> EndAsync(IChannelSubscriber subscriber, string channel, string? reason, CancellationToken cancellationToken)
+    {
         if (Registry.Remove(subscriber, channel) is not { } removed)
         {
             return false;
         }
 
-        subscriber.Enqueue(EnvelopeWriter.WriteRaw("unsubscribe", null, ChannelJson.UnsubscribedData(channel, ReasonServer)));
+        if (reason is not null)
+        {
+            subscriber.Enqueue(EnvelopeWriter.WriteRaw("unsubscribe", null, ChannelJson.UnsubscribedData(channel, reason)));
+        }
+
         if (removed.PresenceUser is { } user)
         {
             await Presence.UpdateAsync(channel, user, cancellationToken).ConfigureAwait(false);
@@ -171,12 +186,12 @@ internal sealed class ChannelService : IDisposable
 
     private ValueTask ReceiveAsync(ChannelPublication publication, CancellationToken cancellationToken)
     {
-        Registry.Deliver(publication.Channel, ToArray(publication.Frame));
+        Registry.Deliver(publication.Channel, ToArray(publication.Frame), publication.Offset);
         return ValueTask.CompletedTask;
     }
 
     // The service and the codecs hand over a whole array: reuse it rather than copy it once per publication.
-    private static byte[] ToArray(ReadOnlyMemory<byte> frame) =>
+    internal static byte[] ToArray(ReadOnlyMemory<byte> frame) =>
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(frame, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
             ? segment.Array
             : frame.ToArray();

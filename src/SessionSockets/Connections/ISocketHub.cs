@@ -66,10 +66,16 @@ public interface ISocketHub
     /// <param name="type">The message type.</param>
     /// <param name="data">The payload.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>A task that completes when the publication is delivered on this node and handed to the other nodes.</returns>
+    /// <returns>
+    /// The publication's offset in its channel when the namespace keeps history (PROTOCOL.md section 11), 0 otherwise;
+    /// the task completes when the publication is stored, delivered on this node and handed to the other nodes.
+    /// </returns>
     /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid name or matches no namespace, or <paramref name="type"/> is invalid.</exception>
-    /// <remarks>When the other nodes cannot be reached, this throws and the publication is delivered nowhere.</remarks>
-    ValueTask PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken = default);
+    /// <remarks>
+    /// When the other nodes or the history store cannot be reached, this throws, the publication is delivered nowhere
+    /// and no offset is used up: the next publication gets the next offset.
+    /// </remarks>
+    ValueTask<long> PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Subscribes one connection of this node to a channel on the server's behalf: the namespace's authorization is not

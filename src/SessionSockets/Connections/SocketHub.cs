@@ -63,7 +63,7 @@ internal sealed class SocketHub(
         return backplane.PublishAsync(new BackplaneMessage(BackplaneMessageKind.SessionRevoked, sessionId), cancellationToken);
     }
 
-    public ValueTask PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken = default) =>
+    public ValueTask<long> PublishAsync<T>(string channel, string type, T data, CancellationToken cancellationToken = default) =>
         Channels.PublishAsync(channel, type, data, cancellationToken);
 
     public ValueTask<bool> SubscribeAsync(string connectionId, string channel, CancellationToken cancellationToken = default)

@@ -22,4 +22,13 @@ internal static partial class Log
 
     [LoggerMessage(4007, LogLevel.Debug, "Connection {ConnectionId} lost {Count} subscriptions: {Reason}.", EventName = "ChannelSubscriptionsEnded")]
     public static partial void ChannelSubscriptionsEnded(ILogger logger, string connectionId, int count, string reason);
+
+    [LoggerMessage(4008, LogLevel.Warning, "Reading the history of '{Channel}' failed; the subscription was refused as unavailable.", EventName = "ChannelHistoryReadFailed")]
+    public static partial void ChannelHistoryReadFailed(ILogger logger, string channel, Exception exception);
+
+    [LoggerMessage(4009, LogLevel.Debug, "Connection {ConnectionId} subscribed to '{Channel}' with since: recovered {Recovered}, {Count} publications.", EventName = "ChannelRecovered")]
+    public static partial void ChannelRecovered(ILogger logger, string connectionId, string channel, bool recovered, int count);
+
+    [LoggerMessage(4010, LogLevel.Warning, "Connection {ConnectionId} fell too far behind '{Channel}' while it recovered; the subscription was ended.", EventName = "ChannelRecoveryOverflowed")]
+    public static partial void ChannelRecoveryOverflowed(ILogger logger, string connectionId, string channel);
 }

@@ -16,6 +16,11 @@ internal static class EnvelopeWriter
 
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
+    private static long s_channelFramesWritten;
+
+    /// <summary>Gets how many channel publications were serialised in this process (tests: a recovery never serialises).</summary>
+    internal static long ChannelFramesWritten => Interlocked.Read(ref s_channelFramesWritten);
+
     /// <summary>
     /// The metadata of <typeparamref name="T"/> from the application's options: reflection-based when JIT and reflection
     /// are on, source-generated (the app's <c>JsonSerializerContext</c> in <c>TypeInfoResolverChain</c>) under Native AOT.
@@ -58,12 +63,21 @@ internal static class EnvelopeWriter
     /// Writes a push of a channel: <c>{"type":...,"channel":...,"data":...}</c> (PROTOCOL.md section 10). A publication is
     /// written once, and the same array is queued to every subscriber.
     /// </summary>
-    public static byte[] WriteChannel<T>(string type, string channel, T data, JsonSerializerOptions options)
+    public static byte[] WriteChannel<T>(string type, string channel, T data, JsonSerializerOptions options) =>
+        WriteChannel(type, channel, data, options, out _);
+
+    /// <summary>
+    /// Writes a push of a channel as <see cref="WriteChannel{T}(string, string, T, JsonSerializerOptions)"/> does, and
+    /// returns in <paramref name="splicePoint"/> the index just after the <c>channel</c> value, where a top-level
+    /// <c>,"offset":n</c> can be spliced in later without serialising again.
+    /// </summary>
+    public static byte[] WriteChannel<T>(string type, string channel, T data, JsonSerializerOptions options, out int splicePoint)
     {
         var writer = Rent(out var buffer);
         try
         {
-            WriteHead(writer, type, null, channel);
+            splicePoint = WriteHead(writer, type, null, channel);
+            Interlocked.Increment(ref s_channelFramesWritten);
             JsonSerializer.Serialize(writer, data, TypeInfo<T>(options));
             writer.WriteEndObject();
             writer.Flush();
@@ -146,8 +160,10 @@ internal static class EnvelopeWriter
     }
 
     /// <summary>Opens the envelope: <c>{"type":...,"id":...,"channel":...,"data":</c> (the id and channel only when there are).</summary>
-    private static void WriteHead(Utf8JsonWriter writer, string type, string? id, string? channel = null)
+    /// <returns>The index just after the channel's value (-1 without a channel).</returns>
+    private static int WriteHead(Utf8JsonWriter writer, string type, string? id, string? channel = null)
     {
+        var splicePoint = -1;
         writer.WriteStartObject();
         writer.WriteString("type"u8, type);
         if (id is not null)
@@ -158,9 +174,11 @@ internal static class EnvelopeWriter
         if (channel is not null)
         {
             writer.WriteString("channel"u8, channel);
+            splicePoint = (int)(writer.BytesCommitted + writer.BytesPending);
         }
 
         writer.WritePropertyName("data"u8);
+        return splicePoint;
     }
 
     private static Utf8JsonWriter Rent(out ArrayBufferWriter<byte> buffer)

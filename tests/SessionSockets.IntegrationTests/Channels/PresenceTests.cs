@@ -82,7 +82,7 @@ public sealed class PresenceTests
     [Test]
     public async Task Close_OfTheLastConnection_SendsLeave()
     {
-        await using var host = await ChannelHost.StartAsync();
+        await using var host = await ChannelHost.StartAsync(more: s => s.AddChannelEngine<InProcessChannelEngine>());
         using var watcher = await host.ConnectBoundAsync("watcher");
         await watcher.SubscribedAsync("room:lobby");
         var alice = await host.ConnectBoundAsync("alice");

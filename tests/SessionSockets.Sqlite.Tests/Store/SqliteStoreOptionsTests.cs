@@ -127,6 +127,9 @@ public sealed class SqliteStoreOptionsTests
     [TestCase("Table:DataColumn", "data\n", "SessionSockets:Sqlite:Table:DataColumn")]
     [TestCase("Table:SchemaName", "main", "SessionSockets:Sqlite:Table:SchemaName")]
     [TestCase("Table:IdColumn", "user_id", "SessionSockets:Sqlite:Table")]
+    [TestCase("ChannelTablePrefix", "x; DROP TABLE y", "SessionSockets:Sqlite:ChannelTablePrefix")]
+    [TestCase("ChannelTablePrefix", "1x_", "SessionSockets:Sqlite:ChannelTablePrefix")]
+    [TestCase("ChannelTablePrefix", "a_very_long_prefix_that_goes_on_and_on_past_fifty_chars_", "SessionSockets:Sqlite:ChannelTablePrefix")]
     public void HostStart_InvalidValue_FailsNamingTheKey(string key, string? value, string named)
     {
         var settings = new Dictionary<string, string?> { ["SessionSockets:Sqlite:ConnectionString"] = _database.ConnectionString };

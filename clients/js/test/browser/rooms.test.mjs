@@ -153,8 +153,7 @@ test('two pages in one room and a third in another: messages and member lists ar
   assert.deepEqual(pageErrors, []);
 });
 
-// Until the library's channel history lands (issue 14), the sample's rooms keep no offsets to recover from.
-test('a page cut off while others publish shows every message exactly once after it reconnects', { skip: skip || 'needs channel history in the library (issue 14)' }, async () => {
+test('a page cut off while others publish shows every message exactly once after it reconnects', { skip }, async () => {
   const proxy = await TcpProxy.start(server.port);
   cleanups.push(() => proxy.close());
   const alice = await openPage(proxy.baseUrl); // only alice's page goes through the proxy

@@ -7,8 +7,6 @@ import { SessionSocket } from '../../src/session-socket.js';
 import { SampleServer, nodeWebSocket, nextEvent } from '../support/sample-server.mjs';
 import { TcpProxy } from '../support/tcp-proxy.mjs';
 
-// Until the library's channel history lands (issue 14), the sample's rooms keep no offsets to recover from.
-const PENDING_HISTORY = 'needs channel history in the library (issue 14)';
 let server;
 const sockets = [];
 const proxies = [];
@@ -135,7 +133,7 @@ describe('direct messages', () => {
 });
 
 describe('recovery', () => {
-  test('the connection drops, 5 are published meanwhile: recovered, exactly those 5 in order, then live', { skip: PENDING_HISTORY }, async () => {
+  test('the connection drops, 5 are published meanwhile: recovered, exactly those 5 in order, then live', async () => {
     const proxy = await TcpProxy.start(server.port);
     proxies.push(proxy);
     const reader = await connectAs('reader', { url: proxy.wsUrl });

@@ -1,0 +1,88 @@
+using Microsoft.Data.Sqlite;
+
+namespace SessionSockets.IntegrationTests.Channels;
+
+/// <summary>History in the SQLite file of the sessions: it outlives a restart, and a failed store uses no offset.</summary>
+[TestFixture]
+public sealed class SqliteHistoryTests
+{
+    [Test]
+    public async Task Restart_OnTheSameFile_RecoveryStillWorks()
+    {
+        var directory = Directory.CreateTempSubdirectory("sessionsockets-history-").FullName;
+        var connectionString = $"Data Source={Path.Combine(directory, "sessions.db")};Default Timeout=5";
+        try
+        {
+            string epoch;
+            string token;
+            await using (var before = await HistoryHost.StartAsync(store: s => s.AddSqliteStore(connectionString)))
+            {
+                token = (await before.LoginAsync("alice")).Token;
+                using var alice = await before.ConnectAsync(cookie: token);
+                epoch = (await alice.SubscribeFirstAsync("hist:a")).Epoch();
+                await before.PublishManyAsync("hist:a", 3);
+                Assert.That((await alice.ReceiveManyAsync(1)).Single().Offset(), Is.EqualTo(1));
+            }
+
+            await using var after = await HistoryHost.StartAsync(store: s => s.AddSqliteStore(connectionString));
+            using var back = await after.ConnectAsync(cookie: token);
+            var reply = await back.SubscribeFirstAsync("hist:a", new { epoch, offset = 1 });
+            var missed = await back.ReceiveManyAsync(2);
+            var next = await after.Hub.PublishAsync("hist:a", "chat.message", new { n = 4 });
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(reply.Recovered(), Is.True, reply.ToString());
+                Assert.That(reply.Epoch(), Is.EqualTo(epoch), "the epoch lives in the file");
+                Assert.That(missed.Select(m => m.Offset()), Is.EqualTo(new long[] { 2, 3 }));
+                Assert.That(next, Is.EqualTo(4), "offsets go on where they were");
+            });
+            Assert.That((await back.ReceiveAsync()).Offset(), Is.EqualTo(4));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task StoreFailure_DuringPublish_ThrowsToThePublisher_UsesNoOffset_AndLeavesNoGap()
+    {
+        await using var host = await HistoryHost.StartAsync();
+        using var alice = await host.ConnectBoundAsync("alice");
+        await alice.SubscribeFirstAsync("hist:a");
+        Assert.That(await host.Hub.PublishAsync("hist:a", "chat.message", new { n = 1 }), Is.EqualTo(1));
+
+        // A real failure inside the transaction, after the channel's offset was bumped: the insert is refused.
+        await ExecuteAsync(host, """
+            CREATE TRIGGER fail_publications BEFORE INSERT ON session_sockets_publications
+            BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
+            """);
+        Assert.That(
+            async () => await host.Hub.PublishAsync("hist:a", "chat.message", new { n = 2 }),
+            Throws.InstanceOf<SqliteException>().With.Message.Contains("injected failure"));
+        await ExecuteAsync(host, "DROP TRIGGER fail_publications;");
+
+        var next = await host.Hub.PublishAsync("hist:a", "chat.message", new { n = 3 });
+        var received = await alice.ReceiveManyAsync(2);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(next, Is.EqualTo(2), "the failed publication used no offset");
+            Assert.That(received.Select(m => m.Offset()), Is.EqualTo(new long[] { 1, 2 }), "no gap");
+            Assert.That(received.Select(m => m.GetProperty("data").GetProperty("n").GetInt32()), Is.EqualTo(new[] { 1, 3 }), "the failed one was delivered nowhere");
+            Assert.That(host.Logs.Entries.Any(e => e.EventId.Name == "ChannelPublishFailed"), "the failure is logged");
+        });
+        Assert.That(await alice.DrainAsync(), Is.Empty);
+    }
+
+    private static async Task ExecuteAsync(TestHost host, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={host.DatabasePath};Default Timeout=5");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+}
