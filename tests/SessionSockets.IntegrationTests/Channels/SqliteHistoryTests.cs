@@ -77,6 +77,36 @@ public sealed class SqliteHistoryTests
         Assert.That(await alice.DrainAsync(), Is.Empty);
     }
 
+    [Test]
+    public async Task StoreReset_AReadThatFailsIsUnavailable_ThenANewEpochStartsAgain()
+    {
+        await using var host = await HistoryHost.StartAsync();
+        using var alice = await host.ConnectBoundAsync("alice");
+        var epoch = (await alice.SubscribeFirstAsync("hist:a")).Epoch();
+        await host.PublishManyAsync("hist:a", 2);
+        Assert.That((await alice.ReceiveManyAsync(2)).Select(m => m.Offset()), Is.EqualTo(new long[] { 1, 2 }));
+        await alice.SendAsync("unsubscribe", "u", new { channel = "hist:a" });
+        Assert.That((await alice.ReceiveAsync()).Str("id"), Is.EqualTo("u"));
+
+        // Behind the library's back: the history is gone.
+        await ExecuteAsync(host, "DROP TABLE session_sockets_publications; DROP TABLE session_sockets_channels;");
+        await alice.SendAsync("subscribe", "fails", new { channel = "hist:a", since = new { epoch, offset = 2 } });
+        var unavailable = await alice.ReceiveAsync();
+        Assert.That(unavailable.ErrorCode(), Is.EqualTo("unavailable"), unavailable.ToString());
+        Assert.That(host.Services.GetRequiredService<SessionSockets.Channels.ChannelRegistry>().ChannelCount, Is.Zero, "nothing subscribed");
+
+        var again = await alice.SubscribeFirstAsync("hist:a", new { epoch, offset = 2 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(again.Recovered(), Is.False, "the history was lost");
+            Assert.That(again.Epoch(), Is.Not.EqualTo(epoch), "with a new epoch");
+            Assert.That(again.Offset(), Is.Zero, "offsets start again");
+            Assert.That(host.Logs.Entries.Any(e => e.EventId.Name == "ChannelHistoryReadFailed"));
+        });
+        Assert.That(await host.Hub.PublishAsync("hist:a", "chat.message", new { n = 3 }), Is.EqualTo(1));
+        Assert.That((await alice.ReceiveAsync()).Offset(), Is.EqualTo(1));
+    }
+
     private static async Task ExecuteAsync(TestHost host, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={host.DatabasePath};Default Timeout=5");

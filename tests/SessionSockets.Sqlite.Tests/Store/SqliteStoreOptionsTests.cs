@@ -34,6 +34,7 @@ public sealed class SqliteStoreOptionsTests
                 ["SessionSockets:Sqlite:Table:ExpiresAtColumn"] = "expires",
                 ["SessionSockets:Sqlite:Table:LastSeenAtColumn"] = "seen",
                 ["SessionSockets:Sqlite:Table:DataColumn"] = "payload",
+                ["SessionSockets:Sqlite:ChannelTablePrefix"] = "app_",
             },
             sockets => sockets.AddSqliteStore());
 
@@ -45,6 +46,7 @@ public sealed class SqliteStoreOptionsTests
         Assert.That(
             new[] { options.Table.TableName, options.Table.IdColumn, options.Table.UserIdColumn, options.Table.CreatedAtColumn, options.Table.ExpiresAtColumn, options.Table.LastSeenAtColumn, options.Table.DataColumn },
             Is.EqualTo(new[] { "app_sessions", "sid", "uid", "created", "expires", "seen", "payload" }));
+        Assert.That(options.ChannelTablePrefix, Is.EqualTo("app_"));
     }
 
     [Test]
