@@ -243,7 +243,10 @@ export interface GapInfo {
   got: number;
 }
 
-/** Why a subscription ended: `client` (unsubscribe()), `closed` (socket.close()), a refusal's error code, or the server's reason. */
+/**
+ * Why a subscription ended: `client` (unsubscribe()), `closed` (socket.close()), a refusal's error code, or the
+ * server's reason (never `overflow`: after that one the client subscribes again with `since`).
+ */
 export interface UnsubscribedInfo {
   channel: string;
   reason: 'client' | 'closed' | 'forbidden' | 'unauthorized' | 'limit_exceeded' | 'invalid_data' | (string & {});

@@ -737,7 +737,13 @@ export class SessionSocket {
       this._emit('message', message);
       const channel = typeof data?.channel === 'string' ? data.channel : undefined;
       const subscription = channel === undefined ? undefined : this._subscriptions.get(channel);
-      subscription?._end(typeof data?.reason === 'string' ? data.reason : 'server');
+      const reason = typeof data?.reason === 'string' ? data.reason : 'server';
+      if (subscription && reason === RESUBSCRIBE_REASON) {
+        // too much was held back while the missed publications went out: subscribe again from the last one delivered
+        if (conn.ready) this._sendSubscribe(conn, subscription);
+        return;
+      }
+      subscription?._end(reason);
       return;
     }
     if (type === 'session') {
@@ -902,6 +908,9 @@ const RETRIED_SUBSCRIBE_ERRORS = new Set(['rate_limited', 'unavailable', 'handle
 
 /** The connection (or the session) ended before the subscribe reply: nothing to report, it goes out again on the next open. */
 const QUIET_SUBSCRIBE_ERRORS = new Set(['connection_closed', 'session_ended', 'closed']);
+
+/** The reason of a server `unsubscribe` push after which the client subscribes again (with since) instead of ending. */
+const RESUBSCRIBE_REASON = 'overflow';
 
 /** Events of a subscription itself; a publication of one of these types reaches only `message` listeners. */
 const SUBSCRIPTION_EVENTS = new Set(['subscribed', 'recovered', 'gap', 'unsubscribed', 'error', 'message']);

@@ -183,3 +183,23 @@ test('a channel without history (no offsets) delivers everything, with no positi
   await reconnect(ctx);
   assert.deepEqual(ctx.WS.last.sent.at(-1).data, { channel: 'room:plain' }, 'nothing to recover from');
 });
+
+test('the server drops a recovering subscription for overflow: the client subscribes again from the last one delivered', async (t) => {
+  const ctx = await subscribed(t, { epoch: 'e1', offset: 0 });
+  const { WS, room, got } = ctx;
+  const ended = [];
+  room.on('unsubscribed', (info) => ended.push(info));
+  publish(WS.last, 1);
+  publish(WS.last, 2);
+  WS.last.serverSend({ type: 'unsubscribe', data: { channel: 'room:lobby', reason: 'overflow' } });
+
+  assert.deepEqual(ended, [], 'the subscription is kept');
+  assert.equal(room.state, 'subscribed');
+  assert.deepEqual(WS.last.sent.at(-1).data, { channel: 'room:lobby', since: { epoch: 'e1', offset: 2 } });
+  await answerSubscribe(WS.last, { epoch: 'e1', offset: 4, recovered: true });
+  publish(WS.last, 3);
+  publish(WS.last, 4);
+  assert.deepEqual(got, [1, 2, 3, 4]);
+  assert.equal(room.recovered, true);
+  assert.equal(ctx.socket.subscriptions.get('room:lobby'), room);
+});
