@@ -15,7 +15,8 @@ namespace SessionSockets.Sqlite.Channels;
 /// </summary>
 /// <remarks>
 /// Not thread-safe: <see cref="SqliteChannelEngine"/> runs one operation at a time on the one connection this keeps
-/// open. A failed operation closes it, and the next one opens it again.
+/// open, with its prepared statements (<see cref="SqliteHistoryStatements"/>). A failed operation closes it, and the
+/// next one opens it again (and creates the tables again if they were dropped).
 /// </remarks>
 internal sealed class SqliteHistory : IDisposable
 {
@@ -26,7 +27,7 @@ internal sealed class SqliteHistory : IDisposable
     private readonly bool _ensureSchema;
     private readonly string _channels;
     private readonly string _publications;
-    private SqliteConnection? _connection;
+    private SqliteHistoryStatements? _statements;
 
     public SqliteHistory(SqliteStoreOptions options)
     {
@@ -40,46 +41,38 @@ internal sealed class SqliteHistory : IDisposable
     /// <summary>Assigns the channel's next offset, stores <paramref name="publication"/> positioned at it and trims; returns the positioned one. Nothing is kept when it throws.</summary>
     public async Task<ChannelPublication> AppendAsync(ChannelPublication publication, ChannelHistoryLimits limits, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var nowMs = now.ToUnixTimeMilliseconds();
-            var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = (SqliteTransaction)await statements.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var bump = Command(connection, transaction, $"""
-                    INSERT INTO {_channels} (channel, epoch, top_offset, updated_at) VALUES (@channel, @epoch, 1, @now)
-                    ON CONFLICT (channel) DO UPDATE SET top_offset = top_offset + 1, updated_at = @now
-                    RETURNING top_offset
-                    """);
-                long offset;
-                await using (bump.ConfigureAwait(false))
-                {
-                    bump.Parameters.AddWithValue("@channel", publication.Channel);
-                    bump.Parameters.AddWithValue("@epoch", NewEpoch());
-                    bump.Parameters.AddWithValue("@now", nowMs);
-                    offset = (long)(await bump.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                }
+                statements.Enlist(transaction);
+                var bump = statements.Bump.Parameters;
+                bump[0].Value = publication.Channel;
+                bump[1].Value = NewEpoch();
+                bump[2].Value = nowMs;
+                var offset = (long)(await statements.Bump.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
 
                 var positioned = publication.WithOffset(offset);
-                var insert = Command(connection, transaction, $"""
-                    INSERT INTO {_publications} (channel, "offset", frame, created_at) VALUES (@channel, @offset, @frame, @now);
-                    DELETE FROM {_publications} WHERE channel = @channel AND "offset" <= @offset - @size;
-                    DELETE FROM {_publications} WHERE channel = @channel AND created_at < @oldest AND "offset" IN
-                        (SELECT "offset" FROM {_publications} WHERE channel = @channel ORDER BY "offset" LIMIT {AgeTrimBatch});
-                    """);
-                await using (insert.ConfigureAwait(false))
-                {
-                    insert.Parameters.AddWithValue("@channel", publication.Channel);
-                    insert.Parameters.AddWithValue("@offset", offset);
-                    insert.Parameters.Add("@frame", SqliteType.Blob).Value = WholeArray(positioned.Frame);
-                    insert.Parameters.AddWithValue("@now", nowMs);
-                    insert.Parameters.AddWithValue("@size", (long)limits.Size);
-                    insert.Parameters.AddWithValue("@oldest", (now - limits.Ttl).ToUnixTimeMilliseconds());
-                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
+                var insert = statements.Insert.Parameters;
+                insert[0].Value = publication.Channel;
+                insert[1].Value = offset;
+                insert[2].Value = WholeArray(positioned.Frame);
+                insert[3].Value = nowMs;
+                await statements.Insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+                // Bounded: an index range of this channel past the size, and a few of its oldest rows past the age.
+                statements.TrimSize.Parameters[0].Value = publication.Channel;
+                statements.TrimSize.Parameters[1].Value = offset - limits.Size;
+                await statements.TrimSize.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                statements.TrimAge.Parameters[0].Value = publication.Channel;
+                statements.TrimAge.Parameters[1].Value = (now - limits.Ttl).ToUnixTimeMilliseconds();
+                await statements.TrimAge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                statements.Enlist(null);
                 return positioned;
             }
         }
@@ -93,10 +86,10 @@ internal sealed class SqliteHistory : IDisposable
     /// <summary>The channel's position (its row created with a new epoch on first use) and, when all kept, the publications after <paramref name="since"/>.</summary>
     public async Task<ChannelHistoryRead> ReadAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var position = await PositionAsync(connection, channel, now, cancellationToken).ConfigureAwait(false);
+            var position = await PositionAsync(statements, channel, now, cancellationToken).ConfigureAwait(false);
             if (since is not { } from || !string.Equals(from.Epoch, position.Epoch, StringComparison.Ordinal) || from.Offset < 0 || from.Offset > position.Offset)
             {
                 return new ChannelHistoryRead(position, recovered: false, []);
@@ -113,37 +106,31 @@ internal sealed class SqliteHistory : IDisposable
                 return new ChannelHistoryRead(position, recovered: false, []);
             }
 
-            var read = Command(connection, null, $"""
-                SELECT "offset", created_at, frame FROM {_publications}
-                WHERE channel = @channel AND "offset" > @since AND "offset" <= @top ORDER BY "offset"
-                """);
-            await using (read.ConfigureAwait(false))
+            var read = statements.Since;
+            read.Parameters[0].Value = channel;
+            read.Parameters[1].Value = from.Offset;
+            read.Parameters[2].Value = position.Offset;
+            var oldest = (now - limits.Ttl).ToUnixTimeMilliseconds();
+            var publications = new List<ChannelPublication>((int)missing);
+            var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
-                read.Parameters.AddWithValue("@channel", channel);
-                read.Parameters.AddWithValue("@since", from.Offset);
-                read.Parameters.AddWithValue("@top", position.Offset);
-                var oldest = (now - limits.Ttl).ToUnixTimeMilliseconds();
-                var publications = new List<ChannelPublication>((int)missing);
-                var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    var offset = reader.GetInt64(0);
+                    if (offset != from.Offset + publications.Count + 1 || reader.GetInt64(1) < oldest)
                     {
-                        var offset = reader.GetInt64(0);
-                        if (offset != from.Offset + publications.Count + 1 || reader.GetInt64(1) < oldest)
-                        {
-                            // A gap (trimmed) or a publication past its time to live: not everything missed is kept.
-                            return new ChannelHistoryRead(position, recovered: false, []);
-                        }
-
-                        publications.Add(new ChannelPublication(channel, reader.GetFieldValue<byte[]>(2), offset));
+                        // A gap (trimmed) or a publication past its time to live: not everything missed is kept.
+                        return new ChannelHistoryRead(position, recovered: false, []);
                     }
-                }
 
-                return publications.Count == missing
-                    ? new ChannelHistoryRead(position, recovered: true, publications)
-                    : new ChannelHistoryRead(position, recovered: false, []);
+                    publications.Add(new ChannelPublication(channel, reader.GetFieldValue<byte[]>(2), offset));
+                }
             }
+
+            return publications.Count == missing
+                ? new ChannelHistoryRead(position, recovered: true, publications)
+                : new ChannelHistoryRead(position, recovered: false, []);
         }
         catch
         {
@@ -154,44 +141,35 @@ internal sealed class SqliteHistory : IDisposable
 
     public void Dispose()
     {
-        _connection?.Dispose();
-        _connection = null;
+        _statements?.Dispose();
+        _statements = null;
     }
 
-    private async Task<StreamPosition> PositionAsync(SqliteConnection connection, string channel, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task<StreamPosition> PositionAsync(SqliteHistoryStatements statements, string channel, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // The row (and its epoch) is created on first use, so a position handed out before any publication stays valid.
-        var create = Command(connection, null, $"""
-            INSERT INTO {_channels} (channel, epoch, top_offset, updated_at) VALUES (@channel, @epoch, 0, @now) ON CONFLICT (channel) DO NOTHING
-            """);
-        await using (create.ConfigureAwait(false))
-        {
-            create.Parameters.AddWithValue("@channel", channel);
-            create.Parameters.AddWithValue("@epoch", NewEpoch());
-            create.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
-            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var create = statements.Create.Parameters;
+        create[0].Value = channel;
+        create[1].Value = NewEpoch();
+        create[2].Value = now.ToUnixTimeMilliseconds();
+        await statements.Create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
-        var select = Command(connection, null, $"SELECT epoch, top_offset FROM {_channels} WHERE channel = @channel");
-        await using (select.ConfigureAwait(false))
+        statements.Position.Parameters[0].Value = channel;
+        var reader = await statements.Position.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            select.Parameters.AddWithValue("@channel", channel);
-            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    throw new InvalidOperationException($"The channel row of '{channel}' was not found after it was created.");
-                }
-
-                return new StreamPosition(reader.GetString(0), reader.GetInt64(1));
+                throw new InvalidOperationException($"The channel row of '{channel}' was not found after it was created.");
             }
+
+            return new StreamPosition(reader.GetString(0), reader.GetInt64(1));
         }
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    private async Task<SqliteHistoryStatements> OpenAsync(CancellationToken cancellationToken)
     {
-        if (_connection is { } open)
+        if (_statements is { } open)
         {
             return open;
         }
@@ -210,10 +188,19 @@ internal sealed class SqliteHistory : IDisposable
                     channel TEXT NOT NULL, "offset" INTEGER NOT NULL, frame BLOB NOT NULL, created_at INTEGER NOT NULL,
                     PRIMARY KEY (channel, "offset")) WITHOUT ROWID;
                 """ : string.Empty;
-            var setup = Command(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + schema);
-            await using (setup.ConfigureAwait(false))
+            foreach (var sql in (string[])["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema])
             {
-                await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (sql.Length == 0)
+                {
+                    continue;
+                }
+
+                var setup = connection.CreateCommand();
+                await using (setup.ConfigureAwait(false))
+                {
+                    setup.CommandText = sql;
+                    await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch
@@ -222,16 +209,16 @@ internal sealed class SqliteHistory : IDisposable
             throw;
         }
 
-        _connection = connection;
-        return connection;
+        _statements = new SqliteHistoryStatements(connection, _channels, _publications, AgeTrimBatch);
+        return _statements;
     }
 
     private async ValueTask CloseAsync()
     {
-        if (_connection is { } connection)
+        if (_statements is { } statements)
         {
-            _connection = null;
-            await connection.DisposeAsync().ConfigureAwait(false);
+            _statements = null;
+            await statements.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -245,12 +232,4 @@ internal sealed class SqliteHistory : IDisposable
 
     private static byte[] WholeArray(ReadOnlyMemory<byte> frame) =>
         MemoryMarshal.TryGetArray(frame, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : frame.ToArray();
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
-    }
 }

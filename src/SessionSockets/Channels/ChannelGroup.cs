@@ -16,6 +16,13 @@ internal sealed class ChannelGroup
     /// <summary>Gets the subscriptions whose deliveries are held back until their reply and recovered publications are out; null when none.</summary>
     public Dictionary<IChannelSubscriber, PendingRecovery>? Recovering { get; private set; }
 
+    /// <summary>
+    /// Gets, for subscriptions that just went live after recovering, the offset they were sent up to: a publication at
+    /// or below it that arrives late (an engine whose delivery lags its reads) is dropped, not sent twice. Each entry
+    /// goes with the first publication past it. Null when none.
+    /// </summary>
+    public Dictionary<IChannelSubscriber, long>? Floors { get; private set; }
+
     public bool Removed { get; set; }
 
     public void Add(IChannelSubscriber subscriber, PendingRecovery? recovery)
@@ -45,7 +52,8 @@ internal sealed class ChannelGroup
         Count--;
         Items[at] = Items[Count];
         Items[Count] = null!;
-        EndRecovery(subscriber);
+        EndRecovery(subscriber, floor: 0);
+        ClearFloor(subscriber);
         return true;
     }
 
@@ -53,12 +61,42 @@ internal sealed class ChannelGroup
     public bool IsRecovering(IChannelSubscriber subscriber, PendingRecovery pending) =>
         Recovering is { } recovering && recovering.TryGetValue(subscriber, out var found) && ReferenceEquals(found, pending);
 
-    /// <summary>The subscription is live from now on: deliveries go straight to it.</summary>
-    public void EndRecovery(IChannelSubscriber subscriber)
+    /// <summary>The subscription is live from now on: deliveries go straight to it, except those at or below <paramref name="floor"/>.</summary>
+    public void EndRecovery(IChannelSubscriber subscriber, long floor)
     {
         if (Recovering is { } recovering && recovering.Remove(subscriber) && recovering.Count == 0)
         {
             Recovering = null;
+        }
+
+        if (floor > 0)
+        {
+            (Floors ??= new Dictionary<IChannelSubscriber, long>(ReferenceEqualityComparer.Instance))[subscriber] = floor;
+        }
+    }
+
+    /// <summary>True when a publication at <paramref name="offset"/> is one <paramref name="subscriber"/> was sent already.</summary>
+    public bool IsBelowFloor(IChannelSubscriber subscriber, long offset)
+    {
+        if (offset == 0 || Floors is not { } floors || !floors.TryGetValue(subscriber, out var floor))
+        {
+            return false;
+        }
+
+        if (offset <= floor)
+        {
+            return true;
+        }
+
+        ClearFloor(subscriber);
+        return false;
+    }
+
+    private void ClearFloor(IChannelSubscriber subscriber)
+    {
+        if (Floors is { } floors && floors.Remove(subscriber) && floors.Count == 0)
+        {
+            Floors = null;
         }
     }
 }

@@ -18,7 +18,7 @@ internal sealed partial class ChannelRegistry
         {
             var items = group.Items;
             var count = group.Count;
-            if (group.Recovering is not { } recovering)
+            if (group.Recovering is null && group.Floors is null)
             {
                 for (var i = 0; i < count; i++)
                 {
@@ -30,11 +30,11 @@ internal sealed partial class ChannelRegistry
 
             for (var i = 0; i < count; i++)
             {
-                if (recovering.TryGetValue(items[i], out var pending))
+                if (group.Recovering is { } recovering && recovering.TryGetValue(items[i], out var pending))
                 {
                     pending.Add(frame, offset);
                 }
-                else
+                else if (!group.IsBelowFloor(items[i], offset))
                 {
                     items[i].Enqueue(frame);
                 }
@@ -71,8 +71,9 @@ internal sealed partial class ChannelRegistry
 
             if (pending.Overflowed)
             {
-                reply(Math.Max(lastSent, pending.Highest));
-                group.EndRecovery(subscriber);
+                var at = Math.Max(lastSent, pending.Highest);
+                reply(at);
+                group.EndRecovery(subscriber, at);
                 return RecoveryStep.Live;
             }
 
@@ -82,8 +83,7 @@ internal sealed partial class ChannelRegistry
                 return RecoveryStep.Recovering;
             }
 
-            pending.Flush(subscriber, lastSent);
-            group.EndRecovery(subscriber);
+            group.EndRecovery(subscriber, pending.Flush(subscriber, lastSent));
             return RecoveryStep.Live;
         }
     }
@@ -112,8 +112,7 @@ internal sealed partial class ChannelRegistry
                 return RecoveryStep.Overflowed;
             }
 
-            pending.Flush(subscriber, lastSent);
-            group.EndRecovery(subscriber);
+            group.EndRecovery(subscriber, pending.Flush(subscriber, lastSent));
             return RecoveryStep.Live;
         }
     }

@@ -42,21 +42,29 @@ internal sealed class PendingRecovery(int limit)
     /// Queues to <paramref name="subscriber"/>, in the order they came, the held frames newer than <paramref name="lastSent"/>
     /// and those without an offset (presence events); drops the rest, which the subscriber has had already.
     /// </summary>
-    public void Flush(IChannelSubscriber subscriber, long lastSent)
+    /// <returns>The newest offset the subscriber has now.</returns>
+    public long Flush(IChannelSubscriber subscriber, long lastSent)
     {
-        if (_frames is not { } frames)
+        var sent = lastSent;
+        if (_frames is { } frames)
         {
-            return;
-        }
-
-        foreach (var (frame, offset) in frames)
-        {
-            if ((offset == 0 || offset > lastSent) && !subscriber.Enqueue(frame))
+            foreach (var (frame, offset) in frames)
             {
-                break;
+                if (offset != 0 && offset <= sent)
+                {
+                    continue;
+                }
+
+                if (!subscriber.Enqueue(frame))
+                {
+                    break;
+                }
+
+                sent = Math.Max(sent, offset);
             }
         }
 
         _frames = null;
+        return sent;
     }
 }

@@ -43,6 +43,23 @@ public class ChannelRegistryRecoveryTests
     }
 
     [Test]
+    public void AfterGoingLive_APublicationThatArrivesLateAndWasSentAlready_IsDropped()
+    {
+        // An engine whose delivery lags its reads (another node's NOTIFY) may hand over offset 4 after the recovery sent it.
+        var pending = new PendingRecovery(limit: 10);
+        _registry.Add(_subscriber, "hist:a", Space, null, 100, pending);
+        _registry.Deliver("hist:a", Frame("4"), 4);
+        _registry.Deliver("hist:a", Frame("4 again"), 4);
+        _registry.Reply(_subscriber, "hist:a", pending, goLive: true, lastSent: 3, _ => _sent.Add("reply"));
+        _registry.Deliver("hist:a", Frame("3 late"), 3);
+        _registry.Deliver("hist:a", Frame("4 late"), 4);
+        _registry.Deliver("hist:a", Frame("presence"), 0);
+        _registry.Deliver("hist:a", Frame("5"), 5);
+
+        Assert.That(_sent, Is.EqualTo(new[] { "reply", "4", "presence", "5" }));
+    }
+
+    [Test]
     public void ABufferThatOverflowsBeforeTheReply_AnswersNotRecoveredAtTheNewestOffset_ThenLive()
     {
         var pending = new PendingRecovery(limit: 2);
