@@ -38,7 +38,8 @@ function collect(subscription, count, type = 'chat.message', ms = 10_000) {
 }
 
 before(async () => {
-  server = await SampleServer.start();
+  // the per-user chat rate off: the recovery tests publish faster than a person types
+  server = await SampleServer.start({ args: ['--Chat:SendsPerSecond', '0'] });
 });
 
 afterEach(async () => {
@@ -170,6 +171,60 @@ describe('recovery', () => {
     assert.ok(proxy.refused >= 0);
   });
 });
+
+describe('recovery under load', () => {
+  test('dropped three times while another client publishes: every publication once, consecutive offsets', async () => {
+    const proxy = await TcpProxy.start(server.port);
+    proxies.push(proxy);
+    const reader = await connectAs('steady_reader', { url: proxy.wsUrl });
+    const writer = await connectAs('steady_writer');
+    const room = reader.subscribe('room:steady');
+    const writerRoom = writer.subscribe('room:steady');
+    const start = (await room.ready).offset;
+    await writerRoom.ready;
+    const offsets = [];
+    const texts = [];
+    room.on('chat.message', (data, envelope) => {
+      offsets.push(envelope.offset);
+      texts.push(data.text);
+    });
+    const gaps = [];
+    room.on('gap', (info) => gaps.push(info));
+    let recoveries = 0;
+    room.on('recovered', (info) => { if (info.recovered) recoveries += 1; });
+
+    const total = 40;
+    const last = collectUntil(room, (data) => data.text === `n${total}`);
+    for (let i = 1; i <= total; i++) {
+      await writer.request('chat.send', { text: `n${i}`, room: 'steady' });
+      if (i % 10 === 5 && i < 35) {
+        const reconnected = nextEvent(reader, 'open', (info) => info.reconnected, 20_000);
+        reconnected.catch(() => {}); // awaited below only once
+        proxy.drop(); // the reader's connection ends (1006); it reconnects at once and recovers with since
+        if (i === 25) await reconnected; // once, wait for the reconnect; the other drops race the publications
+      }
+    }
+    await last;
+
+    assert.deepEqual(offsets, Array.from({ length: total }, (_, i) => start + 1 + i), 'each offset once, in order');
+    assert.deepEqual(texts, Array.from({ length: total }, (_, i) => `n${i + 1}`));
+    assert.deepEqual(gaps, []);
+    assert.ok(recoveries >= 1, `recovered ${recoveries} times`);
+  });
+});
+
+/** Resolves when the subscription hands the application a publication for which `predicate` holds. */
+function collectUntil(subscription, predicate, ms = 20_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching publication on ${subscription.channel} within ${ms} ms`)), ms);
+    const off = subscription.on('chat.message', (data) => {
+      if (!predicate(data)) return;
+      clearTimeout(timer);
+      off();
+      resolve(data);
+    });
+  });
+}
 
 /** Like nextEvent, for a subscription's events. */
 function nextEventOf(subscription, name, predicate = () => true, ms = 10_000) {
