@@ -34,6 +34,15 @@ if ! dotnet build SessionSockets.slnx -c Release -nologo -v quiet; then
 fi
 export SESSIONSOCKETS_SAMPLE_DLL="$root/samples/Chat/bin/Release/net10.0/Chat.dll"
 
+# The sample as a Native AOT binary: Chat.ProcessTests run their cases against it too (a failed publish fails the run).
+echo "== Native AOT publish of the sample"
+if aot_env=$(bash tests/aot.sh); then
+  eval "$aot_env"
+else
+  echo "the Native AOT publish of the sample failed" >&2
+  broken=1
+fi
+
 echo "== dotnet test"
 dotnet test SessionSockets.slnx -c Release --no-build -nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || true

@@ -13,11 +13,12 @@ public static class ChatApp
     /// <param name="rooms">The channels' history (<c>Chat:Rooms</c>); <see cref="ChatRoomOptions.Default"/> when omitted.</param>
     /// <returns>The builder, for chaining.</returns>
     public static ISessionSocketsBuilder AddChatHandlers(this ISessionSocketsBuilder sockets, ChatRoomOptions? rooms = null) => sockets
+        .AddChatJson()
         .AddChatSendLimiter()
         .AddChatChannels(rooms ?? ChatRoomOptions.Default)
         .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken))
         .MapMessage("whoami", (context, cancellationToken) => context.ReplyAsync(
-            new { userId = context.Session!.UserId, expiresAt = context.Session.ExpiresAt.UtcDateTime, connectionId = context.ConnectionId },
+            new WhoAmI(context.Session!.UserId, context.Session.ExpiresAt.UtcDateTime, context.ConnectionId),
             cancellationToken))
         .AddHandler<ChatHandler>()
         .AddHandler<ChatDirectHandler>();
@@ -35,6 +36,13 @@ public static class ChatApp
         {
             ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto,
         });
+
+    // The sample's JSON types come from generated metadata first (Native AOT has no other), for sockets and endpoints alike.
+    private static ISessionSocketsBuilder AddChatJson(this ISessionSocketsBuilder sockets)
+    {
+        sockets.Services.ConfigureHttpJsonOptions(static o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ChatJsonContext.Default));
+        return sockets;
+    }
 
     private static ISessionSocketsBuilder AddChatSendLimiter(this ISessionSocketsBuilder sockets)
     {
@@ -62,12 +70,12 @@ public static class ChatApp
             }
             catch (Exception ex) when (ex is JsonException or InvalidOperationException or BadHttpRequestException)
             {
-                return Results.BadRequest(new { error = "Send JSON like {\"user\":\"alice\"}." });
+                return Results.BadRequest(new HttpError("Send JSON like {\"user\":\"alice\"}."));
             }
 
             if (login?.User is not { } user || !ChatChannels.IsValidName(user))
             {
-                return Results.BadRequest(new { error = "'user' must be 1 to 32 characters of A-Z a-z 0-9 _ -." });
+                return Results.BadRequest(new HttpError("'user' must be 1 to 32 characters of A-Z a-z 0-9 _ -."));
             }
 
             var created = await sessions.CreateAsync(user, sessionLifetime, cancellationToken: cancellationToken);
@@ -80,7 +88,7 @@ public static class ChatApp
                 Expires = created.Session.ExpiresAt,
             });
             // "token" as in docs/getting-started.md and clients/js/README.md; "sessionId" is the same value, the name the client option uses.
-            return Results.Ok(new { token = created.Token, sessionId = created.Token, userId = created.Session.UserId, expiresAt = created.Session.ExpiresAt.UtcDateTime });
+            return Results.Ok(new LoginResult(created.Token, created.Token, created.Session.UserId, created.Session.ExpiresAt.UtcDateTime));
         });
 
         endpoints.MapPost("/logout", async (HttpContext http, ISessionRepository sessions, CancellationToken cancellationToken) =>
@@ -104,6 +112,4 @@ public static class ChatApp
 
         return endpoints;
     }
-
-    private sealed record LoginRequest(string? User);
 }

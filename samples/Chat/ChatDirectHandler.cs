@@ -35,8 +35,8 @@ public sealed class ChatDirectHandler(ISocketHub hub, TimeProvider time, ChatSen
             return;
         }
 
-        var message = new { from = user, text = data.Text, at = time.GetUtcNow().UtcDateTime, direct = true };
+        var message = new DirectMessage(user, data.Text, time.GetUtcNow().UtcDateTime, Direct: true);
         await hub.PublishAsync(ChatChannels.UserPrefix + data.To, "chat.message", message, cancellationToken);
-        await context.ReplyAsync(new { ok = true }, cancellationToken);
+        await context.ReplyAsync(new ChatSent(true), cancellationToken);
     }
 }

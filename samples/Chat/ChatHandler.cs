@@ -45,15 +45,15 @@ public sealed class ChatHandler(ISocketHub hub, TimeProvider time, ChatSendLimit
             return;
         }
 
-        var message = new { from = user, text = data.Text, at = time.GetUtcNow().UtcDateTime };
+        var message = new ChatMessage(user, data.Text, time.GetUtcNow().UtcDateTime);
         if (channel is null)
         {
             await hub.BroadcastAsync("chat.message", message, cancellationToken);
-            await context.ReplyAsync(new { ok = true }, cancellationToken);
+            await context.ReplyAsync(new ChatSent(true), cancellationToken);
             return;
         }
 
         var offset = await hub.PublishAsync(channel, "chat.message", message, cancellationToken);
-        await context.ReplyAsync(new { ok = true, offset }, cancellationToken);
+        await context.ReplyAsync(new RoomSent(true, offset), cancellationToken);
     }
 }

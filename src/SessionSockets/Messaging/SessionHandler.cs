@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SessionSockets.Diagnostics;
 using SessionSockets.Sessions;
 
@@ -42,14 +42,14 @@ internal sealed class SessionHandler : IMessageHandler
                 return;
             }
 
-            await context.ReplyAsync(new ValidReply("valid", session.UserId, session.ExpiresAt.UtcDateTime), cancellationToken).ConfigureAwait(false);
+            context.ReplyRaw(ReplyData("valid", session));
             return;
         }
 
         connection.Unbind();
         var status = SessionValidator.StatusName(result.Status);
         Log.SessionRejected(endpoint.Logger, connection.Id, status);
-        await context.ReplyAsync(new StatusReply(status), cancellationToken).ConfigureAwait(false);
+        context.ReplyRaw(ReplyData(status, null));
         if (connection.RecordFailedSessionAttempt())
         {
             connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "too many failed session attempts");
@@ -108,11 +108,24 @@ internal sealed class SessionHandler : IMessageHandler
         }
     }
 
-    // Fixed names: the protocol does not follow the application's JSON naming policy.
-    private sealed record StatusReply([property: JsonPropertyName("status")] string Status);
+    // Written by hand: the protocol's names are fixed (not the application's naming policy), and nothing here needs the
+    // application's JSON metadata, which under Native AOT knows only the application's own types.
+    private static byte[] ReplyData(string status, SessionInfo? session)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("status"u8, status);
+            if (session is not null)
+            {
+                writer.WriteString("userId"u8, session.UserId);
+                writer.WriteString("expiresAt"u8, session.ExpiresAt.UtcDateTime);
+            }
 
-    private sealed record ValidReply(
-        [property: JsonPropertyName("status")] string Status,
-        [property: JsonPropertyName("userId")] string UserId,
-        [property: JsonPropertyName("expiresAt")] DateTime ExpiresAt);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 }
