@@ -48,13 +48,20 @@ public static class Channels
     }
 }
 
-public sealed record RoomSend([Required, StringLength(1000, MinimumLength = 1)] string Text, [Required] string Room);
+public sealed record RoomSend([Required, StringLength(1000, MinimumLength = 1)] string Text, [Required, RegularExpression("^[A-Za-z0-9_-]{1,32}\\z")] string Room);
 
 public sealed class RoomSendHandler(ISocketHub hub) : MessageHandler<RoomSend>("room.send")
 {
     protected override async ValueTask HandleAsync(MessageContext context, RoomSend data, CancellationToken cancellationToken)
     {
-        await hub.PublishAsync("room:" + data.Room, "chat.message", new { from = context.Session!.UserId, text = data.Text }, cancellationToken);
-        await context.ReplyAsync(new { ok = true }, cancellationToken);
+        var channel = "room:" + data.Room;
+        if (!hub.IsSubscribed(context.ConnectionId, channel))
+        {
+            await context.ReplyErrorAsync(ErrorCodes.Forbidden, "Join the room first.", cancellationToken);
+            return;
+        }
+
+        var offset = await hub.PublishAsync(channel, "chat.message", new { from = context.Session!.UserId, text = data.Text }, cancellationToken);
+        await context.ReplyAsync(new { ok = true, offset }, cancellationToken);
     }
 }

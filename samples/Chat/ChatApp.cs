@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SessionSockets;
@@ -7,19 +6,22 @@ using SessionSockets;
 namespace Chat;
 
 /// <summary>The chat's message handlers and HTTP endpoints, apart from hosting, so tests can host them in process.</summary>
-public static partial class ChatApp
+public static class ChatApp
 {
-    /// <summary>Adds <c>echo</c>, <c>whoami</c> and <c>chat.send</c>.</summary>
+    /// <summary>Adds <c>echo</c>, <c>whoami</c>, <c>chat.send</c>, <c>chat.direct</c> and the channels <c>room:</c> and <c>user:</c>.</summary>
     /// <param name="sockets">The SessionSockets builder.</param>
+    /// <param name="rooms">The channels' history (<c>Chat:Rooms</c>); <see cref="ChatRoomOptions.Default"/> when omitted.</param>
     /// <returns>The builder, for chaining.</returns>
-    public static ISessionSocketsBuilder AddChatHandlers(this ISessionSocketsBuilder sockets) => sockets
+    public static ISessionSocketsBuilder AddChatHandlers(this ISessionSocketsBuilder sockets, ChatRoomOptions? rooms = null) => sockets
         .AddChatJson()
         .AddChatSendLimiter()
+        .AddChatChannels(rooms ?? ChatRoomOptions.Default)
         .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken))
         .MapMessage("whoami", (context, cancellationToken) => context.ReplyAsync(
             new WhoAmI(context.Session!.UserId, context.Session.ExpiresAt.UtcDateTime, context.ConnectionId),
             cancellationToken))
-        .AddHandler<ChatHandler>();
+        .AddHandler<ChatHandler>()
+        .AddHandler<ChatDirectHandler>();
 
     /// <summary>
     /// Trusts <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> from the proxies in <c>KnownProxies</c> (loopback by
@@ -71,7 +73,7 @@ public static partial class ChatApp
                 return Results.BadRequest(new HttpError("Send JSON like {\"user\":\"alice\"}."));
             }
 
-            if (login?.User is not { } user || !UserNamePattern().IsMatch(user))
+            if (login?.User is not { } user || !ChatChannels.IsValidName(user))
             {
                 return Results.BadRequest(new HttpError("'user' must be 1 to 32 characters of A-Z a-z 0-9 _ -."));
             }
@@ -110,9 +112,4 @@ public static partial class ChatApp
 
         return endpoints;
     }
-
-    // \z, not $: $ also matches before a final newline, which would let "alice\n" log in as a name no one can type.
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,32}\\z", RegexOptions.CultureInvariant)]
-    private static partial Regex UserNamePattern();
-
 }

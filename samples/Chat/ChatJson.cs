@@ -19,6 +19,18 @@ public sealed record ChatMessage(string From, string Text, DateTime At);
 /// <param name="Ok">Always <see langword="true"/>.</param>
 public sealed record ChatSent(bool Ok);
 
+/// <summary>The reply to a chat message sent to a room.</summary>
+/// <param name="Ok">Always <see langword="true"/>.</param>
+/// <param name="Offset">The publication's offset in the room's history.</param>
+public sealed record RoomSent(bool Ok, long Offset);
+
+/// <summary>A direct message, pushed on the recipient's <c>user:</c> channel.</summary>
+/// <param name="From">Who sent it.</param>
+/// <param name="Text">What they wrote.</param>
+/// <param name="At">When the server sent it (UTC).</param>
+/// <param name="Direct">Always <see langword="true"/>.</param>
+public sealed record DirectMessage(string From, string Text, DateTime At, bool Direct);
+
 /// <summary>The <c>POST /login</c> answer.</summary>
 /// <param name="Token">The session token (also set as the <c>sid</c> cookie).</param>
 /// <param name="SessionId">The same value, under the name the JS client's option uses.</param>
@@ -40,6 +52,9 @@ public sealed record LoginRequest(string? User);
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ChatSend))]
+[JsonSerializable(typeof(ChatDirect))]
+[JsonSerializable(typeof(RoomSent))]
+[JsonSerializable(typeof(DirectMessage))]
 [JsonSerializable(typeof(WhoAmI))]
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(ChatSent))]

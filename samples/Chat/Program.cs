@@ -31,7 +31,8 @@ else if (string.Equals(store, "PostgreSql", StringComparison.OrdinalIgnoreCase))
     sockets.AddPostgreSqlStore(connectionString);
     if (!string.Equals(builder.Configuration["Backplane"], "Redis", StringComparison.OrdinalIgnoreCase))
     {
-        sockets.AddPostgreSqlBackplane();
+        // Rooms and direct messages travel the same way, with history and presence in tables (AddPostgreSqlChannels).
+        sockets.AddPostgreSqlBackplane().AddPostgreSqlChannels();
         builder.Services.AddHealthChecks().AddPostgreSqlBackplaneCheck();
     }
 }
@@ -53,7 +54,8 @@ else if (backplane is not null && !string.Equals(backplane, "PostgreSql", String
     throw new InvalidOperationException($"Unknown Backplane '{backplane}'. Use PostgreSql (the default with --SessionStore PostgreSql) or Redis.");
 }
 
-sockets.AddChatHandlers();
+// Rooms and direct messages keep Chat:Rooms:HistorySize publications for Chat:Rooms:HistoryTtl; a bad value stops here.
+sockets.AddChatHandlers(ChatRoomOptions.FromConfiguration(builder.Configuration));
 
 // GET /healthz answers Healthy only while the session store answers (and the backplane, PostgreSQL or Redis, listens).
 builder.Services.AddHealthChecks().AddSessionStoreCheck();

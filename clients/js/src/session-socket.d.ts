@@ -230,7 +230,23 @@ export interface SubscribedInfo {
   resubscribed: boolean;
 }
 
-/** Why a subscription ended: `client` (unsubscribe()), `closed` (socket.close()), a refusal's error code, or the server's reason. */
+/**
+ * A publication came with a later offset than the next one expected (offsets grow by exactly 1
+ * within an epoch): those in between were missed. The later one is delivered right after this event.
+ */
+export interface GapInfo {
+  channel: string;
+  epoch: string | undefined;
+  /** The offset that should have come next. */
+  expected: number;
+  /** The offset that came. */
+  got: number;
+}
+
+/**
+ * Why a subscription ended: `client` (unsubscribe()), `closed` (socket.close()), a refusal's error code, or the
+ * server's reason (never `overflow`: after that one the client subscribes again with `since`).
+ */
 export interface UnsubscribedInfo {
   channel: string;
   reason: 'client' | 'closed' | 'forbidden' | 'unauthorized' | 'limit_exceeded' | 'invalid_data' | (string & {});
@@ -261,6 +277,7 @@ export type ChannelEnvelope<Publications extends PushMap = AnyPushes> = {
 export interface SubscriptionEvents<Publications extends PushMap = AnyPushes> {
   subscribed: (info: SubscribedInfo) => void;
   recovered: (info: SubscribedInfo) => void;
+  gap: (info: GapInfo) => void;
   unsubscribed: (info: UnsubscribedInfo) => void;
   error: (error: SessionSocketError) => void;
   message: (envelope: ChannelEnvelope<Publications>) => void;
@@ -289,8 +306,13 @@ export declare class Subscription<Publications extends PushMap = AnyPushes> {
   readonly state: SubscriptionState;
   /** The channel's epoch, once a reply gave one. */
   readonly epoch: string | undefined;
-  /** The last offset seen (from a reply or a publication). */
+  /**
+   * The last offset delivered (or the position a reply gave): a publication at or below it in this
+   * epoch is a duplicate or out of order, and is dropped.
+   */
   readonly offset: number | undefined;
+  /** The last reply's `recovered`: `true`/`false` after a subscribe with `since`, else `undefined`. */
+  readonly recovered: boolean | undefined;
   /** Resolves with the first reply; rejects when the subscription ends before it (never unhandled). */
   readonly ready: Promise<SubscribedInfo>;
 

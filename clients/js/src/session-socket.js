@@ -737,7 +737,13 @@ export class SessionSocket {
       this._emit('message', message);
       const channel = typeof data?.channel === 'string' ? data.channel : undefined;
       const subscription = channel === undefined ? undefined : this._subscriptions.get(channel);
-      subscription?._end(typeof data?.reason === 'string' ? data.reason : 'server');
+      const reason = typeof data?.reason === 'string' ? data.reason : 'server';
+      if (subscription && reason === RESUBSCRIBE_REASON) {
+        // too much was held back while the missed publications went out: subscribe again from the last one delivered
+        if (conn.ready) this._sendSubscribe(conn, subscription);
+        return;
+      }
+      subscription?._end(reason);
       return;
     }
     if (type === 'session') {
@@ -903,8 +909,11 @@ const RETRIED_SUBSCRIBE_ERRORS = new Set(['rate_limited', 'unavailable', 'handle
 /** The connection (or the session) ended before the subscribe reply: nothing to report, it goes out again on the next open. */
 const QUIET_SUBSCRIBE_ERRORS = new Set(['connection_closed', 'session_ended', 'closed']);
 
+/** The reason of a server `unsubscribe` push after which the client subscribes again (with since) instead of ending. */
+const RESUBSCRIBE_REASON = 'overflow';
+
 /** Events of a subscription itself; a publication of one of these types reaches only `message` listeners. */
-const SUBSCRIPTION_EVENTS = new Set(['subscribed', 'recovered', 'unsubscribed', 'error', 'message']);
+const SUBSCRIPTION_EVENTS = new Set(['subscribed', 'recovered', 'gap', 'unsubscribed', 'error', 'message']);
 
 /**
  * One channel subscription of a {@link SessionSocket}, made by `socket.subscribe(channel)`.
@@ -913,7 +922,11 @@ const SUBSCRIPTION_EVENTS = new Set(['subscribed', 'recovered', 'unsubscribed', 
  * Events: a publication's type (`on('chat.message', (data, envelope) => …)`), `presence.join` and
  * `presence.leave`, and `subscribed` (every reply, after each (re)subscribe), `recovered` (the reply
  * to a subscribe with `since`: `{recovered: false}` means publications were missed, reload),
- * `unsubscribed` (`{reason, error?}`), `error`, `message` (every envelope of the channel).
+ * `gap` (`{channel, epoch, expected, got}`: a publication came with a later offset than the next one;
+ * those in between were missed), `unsubscribed` (`{reason, error?}`), `error`, `message` (every
+ * envelope of the channel that reaches the application).
+ * Publications with an `offset` reach the application at most once and in offset order: one at or
+ * below the last offset seen in this epoch (a duplicate, or one out of order) is dropped.
  */
 export class Subscription {
   constructor(socket, channel, since) {
@@ -924,6 +937,7 @@ export class Subscription {
     this._attempts = 0;
     this.epoch = since?.epoch;
     this.offset = since?.offset;
+    this.recovered = undefined; // the last reply's `recovered`: after a subscribe with since, else undefined
     this._ready = new Promise((resolve, reject) => {
       this._resolveReady = resolve;
       this._rejectReady = reject;
@@ -1002,10 +1016,13 @@ export class Subscription {
     const data = reply && typeof reply === 'object' ? reply : {};
     const epochChanged = typeof data.epoch === 'string' && data.epoch !== this.epoch;
     if (typeof data.epoch === 'string') this.epoch = data.epoch;
-    // the reply's offset is the channel's newest; after a recovery the missed publications follow it, so keep ours
-    if (Number.isInteger(data.offset) && (epochChanged || data.recovered !== true || !Number.isInteger(this.offset))) {
-      this.offset = data.offset;
+    // the reply's offset is the channel's newest; after a recovery the missed publications follow it, so keep ours.
+    // Within one epoch the position never goes back: what was delivered once is never delivered again.
+    if (Number.isInteger(data.offset) && data.offset >= 0) {
+      if (epochChanged || !Number.isInteger(this.offset)) this.offset = data.offset;
+      else if (data.recovered !== true) this.offset = Math.max(this.offset, data.offset);
     }
+    this.recovered = withSince && typeof data.recovered === 'boolean' ? data.recovered : undefined;
     const first = this._state === 'subscribing';
     this._state = 'subscribed';
     const info = { channel: this.channel, resubscribed: withSince || !first };
@@ -1020,9 +1037,15 @@ export class Subscription {
   _deliver(message) {
     if (this._state === 'unsubscribed') return;
     if (Number.isInteger(message.offset)) {
-      // at most once: a publication this subscription already saw (in this epoch) is dropped
-      if (Number.isInteger(this.offset) && message.offset <= this.offset) return;
+      const last = this.offset;
+      // at most once and in order: a publication at or below the last offset seen (in this epoch) is dropped
+      if (Number.isInteger(last) && message.offset <= last) return;
       this.offset = message.offset;
+      if (Number.isInteger(last) && message.offset > last + 1) {
+        // offsets grow by exactly 1 within an epoch: the ones in between never came
+        this._emit('gap', { channel: this.channel, epoch: this.epoch, expected: last + 1, got: message.offset });
+        if (this._state === 'unsubscribed') return;
+      }
     }
     this._emit('message', message);
     if (!SUBSCRIPTION_EVENTS.has(message.type)) this._emit(message.type, message.data, message);

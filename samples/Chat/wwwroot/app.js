@@ -1,7 +1,8 @@
 // The chat page. Everything from the server or the user is rendered with textContent, never as HTML.
 import { SessionSocket } from '/lib/session-socket.js';
+import { createRooms } from '/rooms.js';
 
-const MAX_MESSAGES = 500;
+const DEFAULT_ROOM = 'lobby';
 
 const el = {
   status: document.getElementById('status'),
@@ -15,6 +16,18 @@ const el = {
   revokedView: document.getElementById('revoked-view'),
   relogin: document.getElementById('relogin'),
   chatView: document.getElementById('chat-view'),
+  rooms: document.getElementById('rooms'),
+  joinForm: document.getElementById('join-form'),
+  joinRoom: document.getElementById('join-room'),
+  membersRoom: document.getElementById('members-room'),
+  members: document.getElementById('members'),
+  directMessages: document.getElementById('direct-messages'),
+  directForm: document.getElementById('direct-form'),
+  directTo: document.getElementById('direct-to'),
+  directInput: document.getElementById('direct-input'),
+  directError: document.getElementById('direct-error'),
+  currentRoom: document.getElementById('current-room'),
+  notice: document.getElementById('notice'),
   messages: document.getElementById('messages'),
   chatForm: document.getElementById('chat-form'),
   chatInput: document.getElementById('chat-input'),
@@ -23,6 +36,8 @@ const el = {
 
 /** @type {SessionSocket | null} */
 let socket = null;
+/** @type {ReturnType<typeof createRooms> | null} */
+let rooms = null;
 let me = null;
 
 const STATUS_TEXT = {
@@ -48,9 +63,17 @@ function showView(view) {
   el.chatView.hidden = view !== 'chat';
 }
 
-function showLoggedOut(message = '') {
+function forget() {
   me = null;
+  rooms?.clear();
+  rooms = null;
   el.currentUser.textContent = '';
+  el.directMessages.replaceChildren();
+  el.notice.hidden = true;
+}
+
+function showLoggedOut(message = '') {
+  forget();
   setStatus('logged-out');
   showView('login');
   el.loginError.textContent = message;
@@ -58,46 +81,9 @@ function showLoggedOut(message = '') {
 }
 
 function showRevoked() {
-  me = null;
-  el.currentUser.textContent = '';
+  forget();
   setStatus('revoked');
   showView('revoked');
-}
-
-function formatTime(at) {
-  const date = new Date(at);
-  return Number.isNaN(date.getTime()) ? String(at ?? '') : date.toLocaleTimeString();
-}
-
-function appendMessage({ from, text, at }) {
-  const item = document.createElement('li');
-  item.className = 'message';
-  item.dataset.testid = 'message';
-  if (from === me) item.classList.add('mine');
-
-  const meta = document.createElement('div');
-  meta.className = 'meta';
-  const who = document.createElement('span');
-  who.className = 'from';
-  who.dataset.testid = 'message-from';
-  who.textContent = String(from ?? '');
-  const when = document.createElement('time');
-  when.className = 'at';
-  when.dataset.testid = 'message-at';
-  if (typeof at === 'string') when.dateTime = at;
-  when.textContent = formatTime(at);
-  meta.append(who, when);
-
-  const body = document.createElement('p');
-  body.className = 'text';
-  body.dataset.testid = 'message-text';
-  body.textContent = String(text ?? '');
-
-  item.append(meta, body);
-  const atBottom = el.messages.scrollHeight - el.messages.scrollTop - el.messages.clientHeight < 40;
-  el.messages.append(item);
-  while (el.messages.children.length > MAX_MESSAGES) el.messages.firstElementChild.remove();
-  if (atBottom || from === me) el.messages.scrollTop = el.messages.scrollHeight;
 }
 
 function describeError(error) {
@@ -108,9 +94,35 @@ function describeError(error) {
     case 'session_ended':
     case 'unauthorized': return 'You are logged out.';
     case 'rate_limited': return 'Slow down: too many messages.';
+    case 'forbidden': return `Not sent: ${error.message}`;
     case 'invalid_data': return `Not sent: ${error.message}`;
     default: return `Not sent: ${error?.message ?? error}`;
   }
+}
+
+/** "reconnected, nothing missed" when every subscription recovered, else "reloaded": some messages may be missing. */
+function showRecovery(allRecovered) {
+  el.notice.dataset.recovery = allRecovered ? 'recovered' : 'reloaded';
+  el.notice.textContent = allRecovered
+    ? 'Reconnected, nothing missed.'
+    : 'Reconnected and reloaded: some messages may be missing.';
+  el.notice.hidden = false;
+}
+
+/** After a reconnect, waits for every subscription's new reply and reports whether each one recovered. */
+function awaitRecovery(s) {
+  const pending = [...s.subscriptions.values()].map((subscription) => new Promise((resolve) => {
+    const offs = [];
+    const done = (recovered) => {
+      for (const off of offs) off();
+      resolve(recovered);
+    };
+    offs.push(subscription.once('subscribed', (info) => done(info.recovered === true)));
+    offs.push(subscription.once('unsubscribed', () => done(true))); // a room that ended has nothing to recover
+  }));
+  Promise.all(pending).then((results) => {
+    if (socket === s) showRecovery(results.every(Boolean));
+  });
 }
 
 /** Opens the socket; the `sid` cookie (HttpOnly) binds it at the handshake. */
@@ -118,10 +130,14 @@ function startSocket() {
   const previous = socket;
   socket = null;
   previous?.close().catch(() => {});
+  rooms?.clear();
 
   const s = new SessionSocket('/ws', { maxDelay: 10000 });
   socket = s;
   const current = () => socket === s;
+  rooms = createRooms(s, el, () => me, (text) => { el.chatError.textContent = text; });
+  const myRooms = rooms;
+  let userFeed = null;
 
   s.on('state', (state) => {
     if (!current()) return;
@@ -129,13 +145,25 @@ function startSocket() {
     else if (state === 'reconnecting') setStatus('reconnecting');
   });
 
-  s.on('open', async () => {
+  s.on('open', async ({ reconnected }) => {
     if (!current()) return;
+    if (reconnected) awaitRecovery(s);
+    const first = userFeed === null;
+    // the default room's subscribe goes out before whoami: the server answers in order, so once the page shows
+    // "connected" the room is joined
+    const lobby = first ? myRooms.join(DEFAULT_ROOM) : null;
     try {
       const who = await s.request('whoami');
       if (!current()) return;
       me = who.userId;
       el.currentUser.textContent = who.userId;
+      if (first) {
+        // direct messages: only this user may subscribe to its own channel
+        userFeed = s.subscribe(`user:${who.userId}`);
+        userFeed.on('chat.message', (data) => myRooms.addDirect(data ?? {}, false));
+        await Promise.all([userFeed.ready, lobby].map((p) => p?.catch(() => {})));
+        if (!current()) return;
+      }
       setStatus('connected', `Connected as ${who.userId}`);
       showView('chat');
       el.chatError.textContent = '';
@@ -164,8 +192,9 @@ function startSocket() {
     if (!info.willRetry && s.state === 'closed') setStatus('disconnected', `Disconnected (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
   });
 
+  // the broadcast (chat.send without a room) has no channel: it reaches the socket, and shows in the current room
   s.on('chat.message', (data) => {
-    if (current()) appendMessage(data ?? {});
+    if (current()) myRooms.addBroadcast(data ?? {});
   });
 
   setStatus('connecting');
@@ -194,7 +223,7 @@ el.loginForm.addEventListener('submit', async (event) => {
       el.loginError.textContent = `Login failed${detail ? `: ${detail}` : ` (${response.status})`}`;
       return;
     }
-    el.messages.replaceChildren();
+    forget();
     startSocket();
   } catch (error) {
     el.loginError.textContent = `Login failed: ${error.message}`;
@@ -204,13 +233,40 @@ el.loginForm.addEventListener('submit', async (event) => {
 el.chatForm.addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = el.chatInput.value;
-  if (!text.trim() || !socket) return;
+  if (!text.trim() || !socket || !rooms) return;
   el.chatError.textContent = '';
+  const room = rooms.current;
   try {
-    await socket.request('chat.send', { text });
+    // to the current room (the server checks that this connection joined it); with no room joined, to everyone
+    await socket.request('chat.send', room ? { text, room } : { text });
     if (el.chatInput.value === text) el.chatInput.value = '';
   } catch (error) {
     el.chatError.textContent = describeError(error);
+  }
+});
+
+el.joinForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const name = el.joinRoom.value.trim();
+  if (!rooms || !name) return;
+  el.chatError.textContent = '';
+  if (rooms.join(name)) el.joinRoom.value = '';
+});
+
+el.directForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const to = el.directTo.value.trim();
+  const text = el.directInput.value;
+  if (!to || !text.trim() || !socket || !rooms) return;
+  el.directError.textContent = '';
+  const myRooms = rooms;
+  try {
+    await socket.request('chat.direct', { to, text });
+    // the server publishes to the recipient's channel only: show our own copy
+    if (to !== me) myRooms.addDirect({ from: me, to, text, at: new Date().toISOString() }, true);
+    if (el.directInput.value === text) el.directInput.value = '';
+  } catch (error) {
+    el.directError.textContent = describeError(error);
   }
 });
 
@@ -223,7 +279,6 @@ el.logout.addEventListener('click', async () => {
   } catch {
     // the cookie may outlive this failure; the next page load asks the server again
   }
-  el.messages.replaceChildren();
   showLoggedOut();
 });
 
@@ -233,7 +288,6 @@ el.reconnect.addEventListener('click', () => {
 });
 
 el.relogin.addEventListener('click', () => {
-  el.messages.replaceChildren();
   showLoggedOut();
 });
 

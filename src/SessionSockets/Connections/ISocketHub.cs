@@ -108,4 +108,15 @@ public interface ISocketHub
     /// <returns>The members ordered by user id; empty when the namespace keeps no presence.</returns>
     /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid name or matches no namespace.</exception>
     ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Tells whether one connection of this node holds a subscription to a channel now: made by its own <c>subscribe</c>
+    /// or by <see cref="SubscribeAsync"/>, and not ended since. A handler uses it to act only for subscribers, for instance
+    /// to let a client send to a room it has joined.
+    /// </summary>
+    /// <param name="connectionId">The connection (<see cref="MessageContext.ConnectionId"/>).</param>
+    /// <param name="channel">The channel.</param>
+    /// <returns><see langword="false"/> as well when the connection is not open on this node.</returns>
+    /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid name.</exception>
+    bool IsSubscribed(string connectionId, string channel);
 }

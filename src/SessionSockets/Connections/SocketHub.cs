@@ -85,6 +85,13 @@ internal sealed class SocketHub(
             : ValueTask.FromResult(false);
     }
 
+    public bool IsSubscribed(string connectionId, string channel)
+    {
+        ArgumentNullException.ThrowIfNull(connectionId);
+        ChannelNames.ThrowIfInvalid(channel);
+        return registry.TryGet(connectionId, out var connection) && channels is not null && channels.Registry.IsSubscribed(connection, channel);
+    }
+
     public ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken = default) =>
         Channels.GetPresenceAsync(channel, cancellationToken);
 

@@ -80,6 +80,10 @@ export async function misuse(): Promise<void> {
   room.on('chat.message', (data: { text: number }) => {});
   // @ts-expect-error since needs an epoch
   socket.subscribe('room:lobby', { since: { offset: 1 } });
+  // @ts-expect-error a gap reports numbers
+  room.on('gap', (info: { expected: string }) => {});
+  // @ts-expect-error recovered is read-only, set by the server's reply
+  room.recovered = true;
   // @ts-expect-error presence resolves with members, not strings
   const names: string[] = await room.presence();
 }

@@ -2,7 +2,7 @@
 import { SessionSocket, SessionSocketError, States, RETRYABLE_CLOSE_CODES } from '@sessionsockets/client';
 import DefaultSessionSocket from '@sessionsockets/client';
 import WebSocket from 'ws';
-import type { Subscription, SubscribedInfo, UnsubscribedInfo, PresenceMember, StreamPosition } from '@sessionsockets/client';
+import type { Subscription, SubscribedInfo, UnsubscribedInfo, PresenceMember, StreamPosition, GapInfo } from '@sessionsockets/client';
 import type {
   CloseInfo, OpenInfo, PushEnvelope, SessionInfo, SessionSocketOptions, SessionSocketState,
 } from '@sessionsockets/client';
@@ -145,6 +145,14 @@ export async function channels(socket: SessionSocket<ChatPushes, ChatRequests>):
     assertType<Equals<typeof envelope.type, 'presence.leave'>>();
   });
   room.on('recovered', (info) => expectType<boolean | undefined>(info.recovered));
+  room.on('gap', (info) => {
+    assertType<Equals<typeof info, GapInfo>>();
+    expectType<number>(info.expected);
+    expectType<number>(info.got);
+    expectType<string | undefined>(info.epoch);
+  });
+  expectType<boolean | undefined>(room.recovered);
+  expectType<number | undefined>(room.offset);
   room.on('unsubscribed', (info: UnsubscribedInfo) => expectType<string>(info.reason));
   room.on('error', (error) => expectType<SessionSocketError>(error));
   room.on('message', (envelope) => expectType<string>(envelope.channel));
