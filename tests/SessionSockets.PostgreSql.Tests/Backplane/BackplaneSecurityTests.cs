@@ -44,7 +44,7 @@ public sealed class BackplaneSecurityTests() : NodeFixture("sec")
         // The old unauthenticated format, one sealed with a key of the attacker's own, and base64 of plain JSON.
         await tap.NotifyAsync(
             revocation,
-            Seal(revocation, RandomNumberGenerator.GetBytes(32)),
+            NotificationTap.Seal(revocation, RandomNumberGenerator.GetBytes(32)),
             Convert.ToBase64String(Encoding.UTF8.GetBytes(revocation)));
         await rejected.WaitForMeasurementsAsync(3, TimeSpan.FromSeconds(10));
 
@@ -65,7 +65,7 @@ public sealed class BackplaneSecurityTests() : NodeFixture("sec")
         var captured = await tap.NextAsync();
         Assert.That(IsChat(await client.ReceiveAsync(IsChat), "hello"), Is.True);
 
-        var altered = AlterOneCharacter(captured);
+        var altered = NotificationTap.AlterOneCharacter(captured);
         await tap.NotifyAsync(altered);
         await rejected.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
 
@@ -166,7 +166,7 @@ public sealed class BackplaneSecurityTests() : NodeFixture("sec")
             {
                 0 => $$"""{"v":1,"n":"intruder","k":3,"b":"{{Convert.ToBase64String(new byte[] { 0xFF, 0xFE, (byte)i })}}"}""",
                 1 => Convert.ToBase64String(RandomNumberGenerator.GetBytes(200)),
-                _ => Seal("""{"v":1,"n":"intruder","k":3,"p":{"type":"chat.message","data":{"text":"spam"}}}""", RandomNumberGenerator.GetBytes(32)),
+                _ => NotificationTap.Seal("""{"v":1,"n":"intruder","k":3,"p":{"type":"chat.message","data":{"text":"spam"}}}""", RandomNumberGenerator.GetBytes(32)),
             });
         }
 
@@ -187,26 +187,6 @@ public sealed class BackplaneSecurityTests() : NodeFixture("sec")
         var victimClient = await ConnectAsync(b, victim.Token);
         await a.Sessions.DeleteAsync(victim.Token);
         Assert.That(await victimClient.ReceiveCloseAsync(TimeSpan.FromSeconds(5)), Is.EqualTo(((WebSocketCloseStatus?)WebSocketCloseStatus.PolicyViolation, "session revoked")));
-    }
-
-    private static string Seal(string json, byte[] key)
-    {
-        // The library's layout, with a key that is not the nodes': what a careful attacker who read the source sends.
-        var content = Encoding.UTF8.GetBytes(json);
-        var message = new byte[57 + content.Length];
-        message[0] = 1;
-        RandomNumberGenerator.Fill(message.AsSpan(1, 16));
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(message.AsSpan(17), TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds());
-        content.CopyTo(message, 25);
-        HMACSHA256.HashData(key, message.AsSpan(0, 25 + content.Length), message.AsSpan(25 + content.Length));
-        return Convert.ToBase64String(message);
-    }
-
-    private static string AlterOneCharacter(string base64)
-    {
-        var bytes = Convert.FromBase64String(base64);
-        bytes[bytes.Length / 2] ^= 0x20; // inside the content: one JSON character changed
-        return Convert.ToBase64String(bytes);
     }
 
     private static bool IsChat(JsonElement m) => m.GetProperty("type").GetString() == "chat.message";

@@ -60,7 +60,7 @@ public sealed class ChannelPublicationSecurityTests
 
         // Separate transactions: PostgreSQL folds identical notifications within one.
         await tap.NotifyAsync(captured);
-        await tap.NotifyAsync(AlterOneByte(captured));
+        await tap.NotifyAsync(NotificationTap.AlterOneCharacter(captured));
         await rejected.WaitForMeasurementsAsync(2, TimeSpan.FromSeconds(10));
 
         Assert.That(rejected.GetMeasurementSnapshot().Select(m => m.Tags["reason"]), Is.EquivalentTo(new[] { "replayed", "bad_mac" }));
@@ -78,31 +78,11 @@ public sealed class ChannelPublicationSecurityTests
         var frame = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"type":"news","channel":"public:news","data":{"n":666}}"""));
         var publication = $$"""{"v":1,"n":"intruder","k":6,"t":"public:news","p":"{{frame}}"}""";
 
-        await tap.NotifyAsync(publication, SealWithKey(publication, RandomNumberGenerator.GetBytes(32)));
+        await tap.NotifyAsync(publication, NotificationTap.Seal(publication, RandomNumberGenerator.GetBytes(32)));
         await rejected.WaitForMeasurementsAsync(2, TimeSpan.FromSeconds(10));
 
         Assert.That(rejected.GetMeasurementSnapshot().Select(m => m.Tags["reason"]), Is.EquivalentTo(new[] { "malformed", "bad_mac" }));
         Assert.That((await subscriber.DrainAsync()).Count(m => m.Str("type") == "news"), Is.Zero);
-    }
-
-    private static string SealWithKey(string json, byte[] key)
-    {
-        // The library's sealed layout (version, 16-byte id, timestamp, content, HMAC-SHA256) with a key that is not the nodes'.
-        var content = Encoding.UTF8.GetBytes(json);
-        var message = new byte[57 + content.Length];
-        message[0] = 1;
-        RandomNumberGenerator.Fill(message.AsSpan(1, 16));
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(message.AsSpan(17), TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds());
-        content.CopyTo(message, 25);
-        HMACSHA256.HashData(key, message.AsSpan(0, 25 + content.Length), message.AsSpan(25 + content.Length));
-        return Convert.ToBase64String(message);
-    }
-
-    private static string AlterOneByte(string base64)
-    {
-        var bytes = Convert.FromBase64String(base64);
-        bytes[bytes.Length / 2] ^= 0x20;
-        return Convert.ToBase64String(bytes);
     }
 
     private MetricCollector<long> Rejections(TestHost node)

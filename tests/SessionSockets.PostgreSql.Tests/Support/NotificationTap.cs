@@ -36,6 +36,30 @@ internal sealed class NotificationTap : IAsyncDisposable
         return tap;
     }
 
+    /// <summary>
+    /// <paramref name="json"/> in the library's sealed layout (version, 16-byte id, timestamp, content, HMAC-SHA256) under
+    /// <paramref name="key"/>, in base64: what a careful attacker who read the source sends with a key that is not the nodes'.
+    /// </summary>
+    public static string Seal(string json, byte[] key)
+    {
+        var content = System.Text.Encoding.UTF8.GetBytes(json);
+        var message = new byte[57 + content.Length];
+        message[0] = 1;
+        System.Security.Cryptography.RandomNumberGenerator.Fill(message.AsSpan(1, 16));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(message.AsSpan(17), TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds());
+        content.CopyTo(message, 25);
+        System.Security.Cryptography.HMACSHA256.HashData(key, message.AsSpan(0, 25 + content.Length), message.AsSpan(25 + content.Length));
+        return Convert.ToBase64String(message);
+    }
+
+    /// <summary>A captured notification with one byte inside its content changed.</summary>
+    public static string AlterOneCharacter(string base64)
+    {
+        var bytes = Convert.FromBase64String(base64);
+        bytes[bytes.Length / 2] ^= 0x20;
+        return Convert.ToBase64String(bytes);
+    }
+
     /// <summary>The next notification anyone sent on the channel (bounded wait).</summary>
     public async Task<string> NextAsync()
     {
