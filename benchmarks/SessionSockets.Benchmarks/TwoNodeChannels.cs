@@ -90,6 +90,10 @@ internal static class TwoNodeChannels
         BenchHost.StartAsync(TimeSpan.FromMinutes(30), sockets =>
         {
             sockets.Services.Configure<BackplaneOptions>(o => o.Key = key);
+
+            // This measures what crosses the backplane: a reader that falls behind on a loaded machine must not be
+            // closed as a slow consumer (1008 send queue overflow), which would count its publications as missing.
+            sockets.Services.Configure<SessionSocketOptions>(o => o.MaxQueuedMessages = 1_000_000);
             sockets
                 .AddPostgreSqlStore(o =>
                 {
