@@ -108,6 +108,50 @@ function reportListenerError(error) {
 
 const noop = () => {};
 
+/** Listeners by event name, shared by the socket and its subscriptions; one that throws is reported and skipped. */
+class Listeners {
+  constructor() {
+    this._byName = new Map();
+  }
+
+  add(name, listener) {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    let set = this._byName.get(name);
+    if (!set) {
+      set = new Set();
+      this._byName.set(name, set);
+    }
+    set.add(listener);
+    return () => this.remove(name, listener);
+  }
+
+  once(name, listener) {
+    const off = this.add(name, (...args) => {
+      off();
+      listener(...args);
+    });
+    return off;
+  }
+
+  remove(name, listener) {
+    this._byName.get(name)?.delete(listener);
+  }
+
+  /** Calls every listener of `name` with `args`; false when there was none. */
+  emit(name, args) {
+    const set = this._byName.get(name);
+    if (!set || set.size === 0) return false;
+    for (const listener of [...set]) {
+      try {
+        listener(...args);
+      } catch (error) {
+        reportListenerError(error);
+      }
+    }
+    return true;
+  }
+}
+
 function encode(type, id, data) {
   const envelope = { type };
   if (id !== undefined) envelope.id = id;
@@ -145,7 +189,7 @@ export class SessionSocket {
     this._random = typeof opts.random === 'function' ? opts.random : Math.random;
 
     this._state = States.IDLE;
-    this._listeners = new Map();
+    this._listeners = new Listeners();
     this._conn = null; // the current connection attempt, see _openSocket
     this._attempt = 0; // consecutive attempts without a stable connection
     this._retryTimer = null;
@@ -356,28 +400,17 @@ export class SessionSocket {
    * @returns {() => void}
    */
   on(name, listener) {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    let set = this._listeners.get(name);
-    if (!set) {
-      set = new Set();
-      this._listeners.set(name, set);
-    }
-    set.add(listener);
-    return () => this.off(name, listener);
+    return this._listeners.add(name, listener);
   }
 
   /** Like {@link on}, for one call only. */
   once(name, listener) {
-    const off = this.on(name, (...args) => {
-      off();
-      listener(...args);
-    });
-    return off;
+    return this._listeners.once(name, listener);
   }
 
   /** Removes a listener added with {@link on}. */
   off(name, listener) {
-    this._listeners.get(name)?.delete(listener);
+    this._listeners.remove(name, listener);
   }
 
   /**
@@ -459,16 +492,7 @@ export class SessionSocket {
   // Events
 
   _emit(name, ...args) {
-    const set = this._listeners.get(name);
-    if (!set || set.size === 0) return false;
-    for (const listener of [...set]) {
-      try {
-        listener(...args);
-      } catch (error) {
-        reportListenerError(error);
-      }
-    }
-    return true;
+    return this._listeners.emit(name, args);
   }
 
   _setState(state) {
@@ -933,7 +957,7 @@ export class Subscription {
     this._socket = socket;
     this.channel = channel;
     this._state = 'subscribing';
-    this._listeners = new Map();
+    this._listeners = new Listeners();
     this._attempts = 0;
     this.epoch = since?.epoch;
     this.offset = since?.offset;
@@ -957,28 +981,17 @@ export class Subscription {
 
   /** Adds a listener (see the class for the names); returns a function that removes it. */
   on(name, listener) {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    let set = this._listeners.get(name);
-    if (!set) {
-      set = new Set();
-      this._listeners.set(name, set);
-    }
-    set.add(listener);
-    return () => this.off(name, listener);
+    return this._listeners.add(name, listener);
   }
 
   /** Like {@link on}, for one call only. */
   once(name, listener) {
-    const off = this.on(name, (...args) => {
-      off();
-      listener(...args);
-    });
-    return off;
+    return this._listeners.once(name, listener);
   }
 
   /** Removes a listener added with {@link on}. */
   off(name, listener) {
-    this._listeners.get(name)?.delete(listener);
+    this._listeners.remove(name, listener);
   }
 
   /**
@@ -1067,15 +1080,7 @@ export class Subscription {
   }
 
   _emit(name, ...args) {
-    const set = this._listeners.get(name);
-    if (!set || set.size === 0) return;
-    for (const listener of [...set]) {
-      try {
-        listener(...args);
-      } catch (error) {
-        reportListenerError(error);
-      }
-    }
+    this._listeners.emit(name, args);
   }
 }
 
