@@ -13,7 +13,8 @@
 # Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
-# SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so).
+# SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so), PUBLISH_ROUNDS (3 rounds of
+# the four channel-publish scenarios), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -31,10 +32,13 @@ CHANNEL_CONNECTIONS=${CHANNEL_CONNECTIONS:-10000}
 CHANNEL_SUBSCRIPTIONS=${CHANNEL_SUBSCRIPTIONS:-10}
 CHANNEL_COUNT=${CHANNEL_COUNT:-1000}
 TWO_NODES_PUBLISHERS=${TWO_NODES_PUBLISHERS:-4}
+PUBLISH_ROUNDS=${PUBLISH_ROUNDS:-3}
+PUBLISH_PUBLISHERS=${PUBLISH_PUBLISHERS:-8}
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500
+  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 PUBLISH_ROUNDS=1
 fi
 TWO_NODES_DURATION=${TWO_NODES_DURATION:-$DURATION}
+PUBLISH_DURATION=${PUBLISH_DURATION:-$DURATION}
 
 # Every connection is a file descriptor in the server and one in the load tool (both need HOLD and MAX_HOLD + slack).
 ulimit -n 1048576 2>/dev/null || ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
@@ -88,6 +92,27 @@ if [ "$CHANNELS" = 1 ]; then
     awk -v h0="$heap0" -v h1="$heap1" -v r0="$rss0" -v r1="$rss1" -v n="$subs" -v c="$CHANNEL_CONNECTIONS" -v k="$CHANNEL_SUBSCRIPTIONS" -v ch="$CHANNEL_COUNT" \
       'BEGIN { printf "| memory per subscription, %d connections x %d of %d room: channels vs none | %.2f KB managed heap (%.2f KB RSS); %.2f KB heap per connection without | `SessionSockets.Benchmarks channel-memory --connections %d --subscriptions %d\\|0 --channels %d` |\n", c, k, ch, (h1-h0)/n/1024, (r1-r0)/n/1024, h0/c/1024, c, k, ch }'
   } >>"$extra"
+
+  # Issue 14: publications/s with history vs without, one node on Kestrel with real sockets, four scenarios each in a
+  # fresh process, interleaved over rounds; the medians and the with/without ratios go in the table.
+  echo "== channels: publish with and without history, $PUBLISH_ROUNDS rounds of 4 scenarios, $PUBLISH_PUBLISHERS publishers, ${PUBLISH_DURATION} s"
+  for round in $(seq 1 "$PUBLISH_ROUNDS"); do
+    for scenario in "inprocess 0" "inprocess 1" "sqlite 0" "sqlite 1"; do
+      set -- $scenario
+      out=$($bench channel-publish --engine "$1" --history "$2" --publishers "$PUBLISH_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$PUBLISH_DURATION" || echo " failed=1")
+      echo "round $round: $out" | tail -n 1
+      if echo "$out" | grep -q ' failed=1'; then echo "$1 $2 FAILED" >>"$artifacts/publish.txt"; fi
+      echo "$1 $2 $(echo "$out" | field 'pubs/s')" >>"$artifacts/publish.txt"
+    done
+  done
+  median() { grep "^$1 $2 [0-9]" "$artifacts/publish.txt" | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END { if (NR == 0) print 0; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2 }'; }
+  failures=$(grep -c FAILED "$artifacts/publish.txt" || true)
+  for engine in inprocess sqlite; do
+    m0=$(median "$engine" 0); m1=$(median "$engine" 1)
+    target=0.9; [ "$engine" = sqlite ] && target=0.5
+    awk -v e="$engine" -v m0="$m0" -v m1="$m1" -v t="$target" -v r="$PUBLISH_ROUNDS" -v p="$PUBLISH_PUBLISHERS" -v d="$PUBLISH_DURATION" -v f="$failures" \
+      'BEGIN { printf "| publications/s delivered, one node (Kestrel, 1 subscriber on a real socket, %d publishers), %s engine: history vs none, median of %d interleaved rounds | %.0f/s with history, %.0f/s without: ratio %.2f (target >= %s); failed checks in all runs: %d | `SessionSockets.Benchmarks channel-publish --engine %s --history 1\\|0 --publishers %d --duration %s` |\n", p, e, r, m1, m0, (m0 > 0 ? m1/m0 : 0), t, f, e, p, d }' >>"$extra"
+  done
 
   if [ -z "${SESSIONSOCKETS_PG:-}" ] && [ "${PG_START:-0}" = 1 ]; then
     eval "$(bash tests/postgres.sh start)"
