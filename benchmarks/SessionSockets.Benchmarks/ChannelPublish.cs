@@ -158,6 +158,11 @@ internal static class ChannelPublish
             }
 
             await Task.WhenAll(receivers);
+            if (app.Services.GetService<SessionSockets.Sqlite.Channels.SqliteChannelEngine>() is { Written: var (batches, taken) } && batches > 0)
+            {
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"group commit: {batches} transactions, {taken} publications, {(double)taken / batches:F1} per transaction"));
+            }
+
             return state.Summarise(duration.TotalSeconds, publishers, subscribers);
         }
         finally
