@@ -32,7 +32,7 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
         _logger = logger;
         Tables = new PresenceTables(backplane.DataSource, options);
         History = new HistoryTables(backplane.DataSource, options);
-        Sequencer = new ChannelSequencer(History, time, logger);
+        Sequencer = new ChannelSequencer(History, time, logger, options.SequencerCapacity, options.SequencerIdleAfter);
         backplane.PublicationReceiver = OnRemoteAsync;
     }
 
