@@ -34,6 +34,7 @@ internal sealed partial class SqliteHistory : IDisposable
     private readonly bool _ensureSchema;
     private readonly string _channels;
     private readonly string _publications;
+    private readonly string _createdIndex;
     private SqliteHistoryStatements? _statements;
 
     public SqliteHistory(SqliteStoreOptions options)
@@ -43,6 +44,7 @@ internal sealed partial class SqliteHistory : IDisposable
         var quote = SqliteDialect.Instance.QuoteIdentifier;
         _channels = quote(options.ChannelTablePrefix + "channels");
         _publications = quote(options.ChannelTablePrefix + "publications");
+        _createdIndex = quote("ix_" + options.ChannelTablePrefix + "publications_created_at");
     }
 
     /// <summary>The channel's position (its row created with a new epoch on first use) and, when all kept, the publications after <paramref name="since"/>.</summary>
@@ -101,6 +103,27 @@ internal sealed partial class SqliteHistory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> publications created before <paramref name="cutoffMs"/>, oldest first, of
+    /// any channel (the idle ones included: the trim on publish never runs for them), through the index on
+    /// <c>created_at</c>; channel rows (epoch, newest offset) are kept. Returns how many went.
+    /// </summary>
+    public async Task<int> SweepAsync(long cutoffMs, int limit, CancellationToken cancellationToken)
+    {
+        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            statements.Sweep.Parameters[0].Value = cutoffMs;
+            statements.Sweep.Parameters[1].Value = limit;
+            return statements.Sweep.ExecuteNonQuery();
+        }
+        catch
+        {
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         _statements?.Dispose();
@@ -149,6 +172,7 @@ internal sealed partial class SqliteHistory : IDisposable
                 CREATE TABLE IF NOT EXISTS {_publications} (
                     channel TEXT NOT NULL, "offset" INTEGER NOT NULL, frame BLOB NOT NULL, created_at INTEGER NOT NULL,
                     PRIMARY KEY (channel, "offset")) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS {_createdIndex} ON {_publications} (created_at);
                 """ : string.Empty;
             foreach (var sql in (string[])["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema])
             {

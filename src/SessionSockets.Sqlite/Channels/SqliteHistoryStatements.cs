@@ -31,6 +31,10 @@ internal sealed class SqliteHistoryStatements : IAsyncDisposable, IDisposable
         Oldest = Prepare(
             $"""SELECT created_at FROM {publications} WHERE channel = @channel ORDER BY "offset" LIMIT 1""",
             "@channel");
+        Sweep = Prepare($"""
+            DELETE FROM {publications} WHERE (channel, "offset") IN
+                (SELECT channel, "offset" FROM {publications} WHERE created_at < @cutoff ORDER BY created_at LIMIT @limit)
+            """, "@cutoff", "@limit");
         Create = Prepare(
             $"INSERT INTO {channels} (channel, epoch, top_offset, updated_at) VALUES (@channel, @epoch, 0, @now) ON CONFLICT (channel) DO NOTHING",
             "@channel", "@epoch", "@now");
@@ -53,6 +57,9 @@ internal sealed class SqliteHistoryStatements : IAsyncDisposable, IDisposable
 
     /// <summary>The creation time of a channel's oldest kept row: one index lookup, so the age trim runs only when there is something to trim.</summary>
     public SqliteCommand Oldest { get; }
+
+    /// <summary>The background sweep: a bounded number of the oldest rows of every channel, through the index on <c>created_at</c>.</summary>
+    public SqliteCommand Sweep { get; }
 
     public SqliteCommand Create { get; }
 
