@@ -45,4 +45,10 @@ public sealed class PostgreSqlChannelOptions
 
     /// <summary>Gets or sets how long a tracked channel must have been unused before it may be forgotten (tests change it).</summary>
     internal TimeSpan SequencerIdleAfter { get; set; } = Channels.ChannelSequencer.IdleAfter;
+
+    /// <summary>Gets or sets how often the sweep deletes expired history rows (tests change it).</summary>
+    internal TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets the most expired history rows one sweep deletes.</summary>
+    internal int SweepBatch { get; set; } = 1000;
 }

@@ -113,6 +113,13 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var sweep = SweepLoopAsync(stoppingToken);
+        await HeartbeatLoopAsync(stoppingToken).ConfigureAwait(false);
+        await sweep.ConfigureAwait(false);
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
