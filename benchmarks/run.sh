@@ -14,7 +14,8 @@
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
 # SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so), PUBLISH_ROUNDS (3 rounds of
-# the four channel-publish scenarios), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION).
+# the four channel-publish scenarios), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS
+# (100000 for history-bytes), HISTORY_PUBLICATIONS_PG (5000: one transaction each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -34,8 +35,10 @@ CHANNEL_COUNT=${CHANNEL_COUNT:-1000}
 TWO_NODES_PUBLISHERS=${TWO_NODES_PUBLISHERS:-4}
 PUBLISH_ROUNDS=${PUBLISH_ROUNDS:-3}
 PUBLISH_PUBLISHERS=${PUBLISH_PUBLISHERS:-8}
+HISTORY_PUBLICATIONS=${HISTORY_PUBLICATIONS:-100000}
+HISTORY_PUBLICATIONS_PG=${HISTORY_PUBLICATIONS_PG:-5000}
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 PUBLISH_ROUNDS=1
+  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 PUBLISH_ROUNDS=1 HISTORY_PUBLICATIONS=2000 HISTORY_PUBLICATIONS_PG=500
 fi
 TWO_NODES_DURATION=${TWO_NODES_DURATION:-$DURATION}
 PUBLISH_DURATION=${PUBLISH_DURATION:-$DURATION}
@@ -117,6 +120,24 @@ if [ "$CHANNELS" = 1 ]; then
   if [ -z "${SESSIONSOCKETS_PG:-}" ] && [ "${PG_START:-0}" = 1 ]; then
     eval "$(bash tests/postgres.sh start)"
   fi
+
+  # Issue 14: history bytes per stored publication, each engine in a fresh process (PostgreSQL when a server is set).
+  echo "== channels: history bytes per stored publication"
+  for engine in inprocess sqlite postgresql; do
+    n=$HISTORY_PUBLICATIONS; what="managed heap after a full GC"
+    [ "$engine" = sqlite ] && what="file pages after a WAL checkpoint"
+    if [ "$engine" = postgresql ]; then
+      n=$HISTORY_PUBLICATIONS_PG; what="pg_total_relation_size of the publication table"
+      if [ -z "${SESSIONSOCKETS_PG:-}" ]; then
+        printf '| history bytes per stored publication, PostgreSQL | not run: no server (SESSIONSOCKETS_PG unset) | `PG_START=1 bash benchmarks/run.sh` |\n' >>"$extra"
+        continue
+      fi
+    fi
+    out=$($bench history-bytes --engine "$engine" --publications "$n" || echo " failed=1")
+    echo "$out" | tail -n 1
+    printf '| history bytes per stored publication, %s engine (%s publications of a %s-byte frame to one channel; %s) | %s B | `SessionSockets.Benchmarks history-bytes --engine %s --publications %s` |\n' \
+      "$engine" "$n" "$(echo "$out" | field frame_bytes)" "$what" "$(echo "$out" | field bytes_per_publication)" "$engine" "$n" >>"$extra"
+  done
   if [ -n "${SESSIONSOCKETS_PG:-}" ]; then
     echo "== channels: two nodes on PostgreSQL, $TWO_NODES_PUBLISHERS publishers, ${TWO_NODES_DURATION} s"
     # A missing, duplicate or reordered delivery exits 1: it is written into the row, not hidden.
