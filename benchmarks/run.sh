@@ -13,7 +13,9 @@
 # Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
-# SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so).
+# SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so), PUBLISH_ROUNDS (3 rounds of
+# the four channel-publish scenarios), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS
+# (100000 for history-bytes), HISTORY_PUBLICATIONS_PG (5000: one transaction each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -31,10 +33,15 @@ CHANNEL_CONNECTIONS=${CHANNEL_CONNECTIONS:-10000}
 CHANNEL_SUBSCRIPTIONS=${CHANNEL_SUBSCRIPTIONS:-10}
 CHANNEL_COUNT=${CHANNEL_COUNT:-1000}
 TWO_NODES_PUBLISHERS=${TWO_NODES_PUBLISHERS:-4}
+PUBLISH_ROUNDS=${PUBLISH_ROUNDS:-3}
+PUBLISH_PUBLISHERS=${PUBLISH_PUBLISHERS:-8}
+HISTORY_PUBLICATIONS=${HISTORY_PUBLICATIONS:-100000}
+HISTORY_PUBLICATIONS_PG=${HISTORY_PUBLICATIONS_PG:-5000}
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500
+  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 PUBLISH_ROUNDS=1 HISTORY_PUBLICATIONS=2000 HISTORY_PUBLICATIONS_PG=500
 fi
 TWO_NODES_DURATION=${TWO_NODES_DURATION:-$DURATION}
+PUBLISH_DURATION=${PUBLISH_DURATION:-$DURATION}
 
 # Every connection is a file descriptor in the server and one in the load tool (both need HOLD and MAX_HOLD + slack).
 ulimit -n 1048576 2>/dev/null || ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
@@ -89,9 +96,48 @@ if [ "$CHANNELS" = 1 ]; then
       'BEGIN { printf "| memory per subscription, %d connections x %d of %d room: channels vs none | %.2f KB managed heap (%.2f KB RSS); %.2f KB heap per connection without | `SessionSockets.Benchmarks channel-memory --connections %d --subscriptions %d\\|0 --channels %d` |\n", c, k, ch, (h1-h0)/n/1024, (r1-r0)/n/1024, h0/c/1024, c, k, ch }'
   } >>"$extra"
 
+  # Issue 14: publications/s with history vs without, one node on Kestrel with real sockets, four scenarios each in a
+  # fresh process, interleaved over rounds; the medians and the with/without ratios go in the table.
+  echo "== channels: publish with and without history, $PUBLISH_ROUNDS rounds of 4 scenarios, $PUBLISH_PUBLISHERS publishers, ${PUBLISH_DURATION} s"
+  for round in $(seq 1 "$PUBLISH_ROUNDS"); do
+    for scenario in "inprocess 0" "inprocess 1" "sqlite 0" "sqlite 1"; do
+      set -- $scenario
+      out=$($bench channel-publish --engine "$1" --history "$2" --publishers "$PUBLISH_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$PUBLISH_DURATION" || echo " failed=1")
+      echo "round $round: $out" | tail -n 1
+      if echo "$out" | grep -q ' failed=1'; then echo "$1 $2 FAILED" >>"$artifacts/publish.txt"; fi
+      echo "$1 $2 $(echo "$out" | field 'pubs/s')" >>"$artifacts/publish.txt"
+    done
+  done
+  median() { grep "^$1 $2 [0-9]" "$artifacts/publish.txt" | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END { if (NR == 0) print 0; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2 }'; }
+  failures=$(grep -c FAILED "$artifacts/publish.txt" || true)
+  for engine in inprocess sqlite; do
+    m0=$(median "$engine" 0); m1=$(median "$engine" 1)
+    target=0.9; [ "$engine" = sqlite ] && target=0.5
+    awk -v e="$engine" -v m0="$m0" -v m1="$m1" -v t="$target" -v r="$PUBLISH_ROUNDS" -v p="$PUBLISH_PUBLISHERS" -v d="$PUBLISH_DURATION" -v f="$failures" \
+      'BEGIN { printf "| publications/s delivered, one node (Kestrel, 1 subscriber on a real socket, %d publishers), %s engine: history vs none, median of %d interleaved rounds | %.0f/s with history, %.0f/s without: ratio %.2f (target >= %s); failed checks in all runs: %d | `SessionSockets.Benchmarks channel-publish --engine %s --history 1\\|0 --publishers %d --duration %s` |\n", p, e, r, m1, m0, (m0 > 0 ? m1/m0 : 0), t, f, e, p, d }' >>"$extra"
+  done
+
   if [ -z "${SESSIONSOCKETS_PG:-}" ] && [ "${PG_START:-0}" = 1 ]; then
     eval "$(bash tests/postgres.sh start)"
   fi
+
+  # Issue 14: history bytes per stored publication, each engine in a fresh process (PostgreSQL when a server is set).
+  echo "== channels: history bytes per stored publication"
+  for engine in inprocess sqlite postgresql; do
+    n=$HISTORY_PUBLICATIONS; what="managed heap after a full GC"
+    [ "$engine" = sqlite ] && what="file pages after a WAL checkpoint"
+    if [ "$engine" = postgresql ]; then
+      n=$HISTORY_PUBLICATIONS_PG; what="pg_total_relation_size of the publication table"
+      if [ -z "${SESSIONSOCKETS_PG:-}" ]; then
+        printf '| history bytes per stored publication, PostgreSQL | not run: no server (SESSIONSOCKETS_PG unset) | `PG_START=1 bash benchmarks/run.sh` |\n' >>"$extra"
+        continue
+      fi
+    fi
+    out=$($bench history-bytes --engine "$engine" --publications "$n" || echo " failed=1")
+    echo "$out" | tail -n 1
+    printf '| history bytes per stored publication, %s engine (%s publications of a %s-byte frame to one channel; %s) | %s B | `SessionSockets.Benchmarks history-bytes --engine %s --publications %s` |\n' \
+      "$engine" "$n" "$(echo "$out" | field frame_bytes)" "$what" "$(echo "$out" | field bytes_per_publication)" "$engine" "$n" >>"$extra"
+  done
   if [ -n "${SESSIONSOCKETS_PG:-}" ]; then
     echo "== channels: two nodes on PostgreSQL, $TWO_NODES_PUBLISHERS publishers, ${TWO_NODES_DURATION} s"
     # A missing, duplicate or reordered delivery exits 1: it is written into the row, not hidden.

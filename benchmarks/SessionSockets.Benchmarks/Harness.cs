@@ -68,9 +68,10 @@ internal sealed class BenchHost : IAsyncDisposable
             })
             .MapMessage("echo", (context, cancellationToken) => context.ReplyRawAsync(context.Data, cancellationToken));
         // The channel benchmarks publish to bench: (no session needed), room: (presence, as the sample's rooms) and
-        // hist: (history, issue 14).
+        // hist: (history, issue 14); keep: holds up to a million (history-bytes).
         sockets.AddChannels("bench:").AddChannels("room:", c => c.RequireSession().Presence())
-            .AddChannels("hist:", c => c.History(1000, TimeSpan.FromMinutes(10)));
+            .AddChannels("hist:", c => c.History(1000, TimeSpan.FromMinutes(10)))
+            .AddChannels("keep:", c => c.History(1_000_000, TimeSpan.FromHours(1)));
         if (store is null)
         {
             sockets.AddSqliteStore($"Data Source={Path.Combine(directory, "sessions.db")}");

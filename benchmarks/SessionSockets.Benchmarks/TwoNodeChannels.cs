@@ -198,7 +198,7 @@ internal static class TwoNodeChannels
         }
     }
 
-    private static TimeSpan Seconds(IReadOnlyDictionary<string, string> args, string name, double fallback) =>
+    internal static TimeSpan Seconds(IReadOnlyDictionary<string, string> args, string name, double fallback) =>
         TimeSpan.FromSeconds(args.TryGetValue(name, out var text)
             ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value < 3600 ? value : throw new ArgumentException($"--{name}: '{text}' is not a number of seconds.")
             : fallback);

@@ -39,4 +39,16 @@ public sealed class PostgreSqlChannelOptions
     /// <summary>Gets or sets how long after its last heartbeat a silent node's members drop out of presence.</summary>
     /// <value>Default 20 seconds; between 1 second and 1 day.</value>
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Gets or sets how many channels this node tracks for ordering before it forgets idle ones (tests lower it).</summary>
+    internal int SequencerCapacity { get; set; } = Channels.ChannelSequencer.MaxTracked;
+
+    /// <summary>Gets or sets how long a tracked channel must have been unused before it may be forgotten (tests change it).</summary>
+    internal TimeSpan SequencerIdleAfter { get; set; } = Channels.ChannelSequencer.IdleAfter;
+
+    /// <summary>Gets or sets how often the sweep deletes expired history rows (tests change it).</summary>
+    internal TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets the most expired history rows one sweep deletes.</summary>
+    internal int SweepBatch { get; set; } = 1000;
 }

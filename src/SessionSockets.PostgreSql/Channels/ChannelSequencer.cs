@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using SessionSockets.Channels;
 
@@ -14,25 +13,52 @@ namespace SessionSockets.PostgreSql.Channels;
 /// duplicate. What can no longer be read (trimmed) is skipped: a gap, never a reordering.
 /// </summary>
 /// <remarks>
-/// One entry per channel seen on this node, at most <see cref="MaxTracked"/> (then all are forgotten and start again
-/// from the next publication or subscribe); each entry's gate serialises that channel's deliveries.
+/// One entry per channel seen on this node; each entry's gate serialises that channel's deliveries. Memory is bounded:
+/// past <see cref="MaxTracked"/> entries, the least recently used ones that are idle (no delivery or read in progress,
+/// none for <see cref="IdleAfter"/>) are forgotten, down to 90 % of the cap; an entry in use or used lately is never
+/// dropped, so a late notification of a publication delivered already still finds its channel's offset and is dropped,
+/// and two deliveries of one channel never run beside each other. A forgotten channel starts again like one seen the
+/// first time: from its next subscribe (the position read) or publication. When every entry is in use or recent, the
+/// map grows past the cap: it is bounded by the channels active within <see cref="IdleAfter"/>.
 /// </remarks>
-internal sealed partial class ChannelSequencer(HistoryTables history, TimeProvider time, ILogger logger)
+internal sealed partial class ChannelSequencer(HistoryTables history, TimeProvider time, ILogger logger, int maxTracked = ChannelSequencer.MaxTracked, TimeSpan? idleAfter = null)
 {
     public const int MaxTracked = 10_000;
+
+    /// <summary>How long an entry must have been unused before it may be forgotten, by default.</summary>
+    public static readonly TimeSpan IdleAfter = TimeSpan.FromMinutes(1);
 
     /// <summary>At most this many missing publications are read to fill one gap.</summary>
     public const int MaxCatchUp = 10_000;
 
-    private readonly ConcurrentDictionary<string, Sequence> _channels = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Sequence> _channels = new(StringComparer.Ordinal);
+    private readonly long _idleAfterMs = (long)(idleAfter ?? IdleAfter).TotalMilliseconds;
 
-    public int Count => _channels.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_channels)
+            {
+                return _channels.Count;
+            }
+        }
+    }
 
     /// <summary>Delivers <paramref name="publication"/> (of <paramref name="epoch"/>) after whatever of its channel it skipped ahead of.</summary>
     public async ValueTask DeliverAsync(ChannelPublication publication, string epoch, Func<ChannelPublication, CancellationToken, ValueTask>? receiver, CancellationToken cancellationToken)
     {
-        var sequence = Get(publication.Channel);
-        await sequence.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var sequence = Acquire(publication.Channel);
+        try
+        {
+            await sequence.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Release(sequence);
+            throw;
+        }
+
         try
         {
             if (sequence.Epoch != epoch)
@@ -61,14 +87,24 @@ internal sealed partial class ChannelSequencer(HistoryTables history, TimeProvid
         finally
         {
             sequence.Gate.Release();
+            Release(sequence);
         }
     }
 
     /// <summary>After a read of the channel's position: track from it, or first deliver what was committed up to it and has not arrived.</summary>
     public async ValueTask PositionReadAsync(string channel, StreamPosition position, Func<ChannelPublication, CancellationToken, ValueTask>? receiver, CancellationToken cancellationToken)
     {
-        var sequence = Get(channel);
-        await sequence.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var sequence = Acquire(channel);
+        try
+        {
+            await sequence.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Release(sequence);
+            throw;
+        }
+
         try
         {
             if (sequence.Epoch != position.Epoch)
@@ -84,6 +120,7 @@ internal sealed partial class ChannelSequencer(HistoryTables history, TimeProvid
         finally
         {
             sequence.Gate.Release();
+            Release(sequence);
         }
     }
 
@@ -120,19 +157,55 @@ internal sealed partial class ChannelSequencer(HistoryTables history, TimeProvid
         sequence.Last = Math.Max(sequence.Last, upTo);
     }
 
-    private Sequence Get(string channel)
+    /// <summary>The channel's entry, created if missing, marked in use until <see cref="Release"/>.</summary>
+    private Sequence Acquire(string channel)
     {
-        if (_channels.TryGetValue(channel, out var sequence))
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        lock (_channels)
         {
+            if (!_channels.TryGetValue(channel, out var sequence))
+            {
+                if (_channels.Count >= maxTracked)
+                {
+                    Evict(now);
+                }
+
+                _channels[channel] = sequence = new Sequence();
+            }
+
+            sequence.Users++;
+            sequence.LastUsed = now;
             return sequence;
         }
+    }
 
-        if (_channels.Count >= MaxTracked)
+    private void Release(Sequence sequence)
+    {
+        lock (_channels)
         {
-            _channels.Clear();
+            sequence.Users--;
+        }
+    }
+
+    // Under the lock. One pass over the entries every tenth of the cap's new channels: amortised constant work per channel.
+    private void Evict(long now)
+    {
+        var target = maxTracked - Math.Max(1, maxTracked / 10);
+        var idle = new List<(long LastUsed, string Channel)>();
+        foreach (var (channel, sequence) in _channels)
+        {
+            if (sequence.Users == 0 && now - sequence.LastUsed >= _idleAfterMs)
+            {
+                idle.Add((sequence.LastUsed, channel));
+            }
         }
 
-        return _channels.GetOrAdd(channel, static _ => new Sequence());
+        idle.Sort(static (a, b) => a.LastUsed.CompareTo(b.LastUsed));
+        for (var i = 0; i < idle.Count && _channels.Count > target; i++)
+        {
+            _channels.Remove(idle[i].Channel, out var gone);
+            gone!.Gate.Dispose();
+        }
     }
 
     private sealed class Sequence
@@ -142,6 +215,12 @@ internal sealed partial class ChannelSequencer(HistoryTables history, TimeProvid
         public string? Epoch { get; set; }
 
         public long Last { get; set; }
+
+        /// <summary>Deliveries and reads holding or waiting for the gate (under the map's lock).</summary>
+        public int Users { get; set; }
+
+        /// <summary>When it was last acquired, Unix milliseconds (under the map's lock).</summary>
+        public long LastUsed { get; set; }
     }
 
     private static partial class Log

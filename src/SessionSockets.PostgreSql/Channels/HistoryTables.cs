@@ -157,6 +157,26 @@ internal sealed class HistoryTables : IDisposable
         }
     }
 
+    /// <summary>
+    /// The background sweep: deletes at most <paramref name="limit"/> rows of any channel created before
+    /// <paramref name="cutoffMs"/>, oldest first, through the index on <c>created_at</c> (idle channels included; channel
+    /// rows are kept). Returns how many went.
+    /// </summary>
+    public async Task<int> SweepAsync(long cutoffMs, int limit, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var command = _dataSource.CreateCommand($"""
+            DELETE FROM {Publications} WHERE ctid = ANY (ARRAY(
+                SELECT ctid FROM {Publications} WHERE created_at < @cutoff ORDER BY created_at LIMIT @limit FOR UPDATE SKIP LOCKED))
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("cutoff", cutoffMs);
+            command.Parameters.AddWithValue("limit", limit);
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Counts a channel's kept rows (tests).</summary>
     internal async Task<long> CountAsync(string channel, CancellationToken cancellationToken)
     {
@@ -187,6 +207,8 @@ internal sealed class HistoryTables : IDisposable
             var quote = PostgreSqlDialect.Instance.QuoteIdentifier;
             var indexName = "ix_" + _publicationTable + "_created_at";
             var index = quote(indexName.Length <= 63 ? indexName : indexName[..63]);
+            var ageName = "ix_" + _publicationTable + "_age";
+            var ageIndex = quote(ageName.Length <= 63 ? ageName : ageName[..63]);
             var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
@@ -206,6 +228,7 @@ internal sealed class HistoryTables : IDisposable
                                     PRIMARY KEY (channel, "offset"))
                                 """),
                             new($"CREATE INDEX IF NOT EXISTS {index} ON {Publications} (channel, created_at)"),
+                            new($"CREATE INDEX IF NOT EXISTS {ageIndex} ON {Publications} (created_at)"),
                         },
                     };
                     await using (batch.ConfigureAwait(false))

@@ -18,6 +18,7 @@ internal sealed partial class PostgreSqlChannelEngine
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(limits);
+        Remember(limits);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var (epoch, top, rows) = await History.ReadAsync(
             channel, since?.Epoch, since?.Offset ?? 0, CutoffMs(now, limits), limits.Size, now, cancellationToken).ConfigureAwait(false);
@@ -50,6 +51,7 @@ internal sealed partial class PostgreSqlChannelEngine
     private async ValueTask<long> PublishWithHistoryAsync(ChannelPublication publication, ChannelHistoryLimits limits, CancellationToken cancellationToken)
     {
         await History.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        Remember(limits);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         ChannelPublication positioned;
         string epoch;

@@ -32,7 +32,7 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
         _logger = logger;
         Tables = new PresenceTables(backplane.DataSource, options);
         History = new HistoryTables(backplane.DataSource, options);
-        Sequencer = new ChannelSequencer(History, time, logger);
+        Sequencer = new ChannelSequencer(History, time, logger, options.SequencerCapacity, options.SequencerIdleAfter);
         backplane.PublicationReceiver = OnRemoteAsync;
     }
 
@@ -112,6 +112,13 @@ internal sealed partial class PostgreSqlChannelEngine : BackgroundService, IChan
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var sweep = SweepLoopAsync(stoppingToken);
+        await HeartbeatLoopAsync(stoppingToken).ConfigureAwait(false);
+        await sweep.ConfigureAwait(false);
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {

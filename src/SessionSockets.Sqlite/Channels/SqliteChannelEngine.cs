@@ -6,60 +6,87 @@ namespace SessionSockets.Sqlite.Channels;
 /// <summary>
 /// The channel engine of a single node on SQLite: fan-out and presence in process (an
 /// <see cref="InProcessChannelEngine"/>), history in the file of the sessions, so it outlives a restart. A publication
-/// with history is stored (one transaction) before it is delivered; a failure throws and uses no offset.
+/// with history is stored before it is delivered, concurrent ones in one transaction (<see cref="SqliteHistoryWriter"/>,
+/// the group commit); a failure throws to every publisher of the batch and uses no offset.
 /// </summary>
 /// <remarks>
-/// Publications with history and history reads run one at a time (SQLite has one writer anyway): a channel's
-/// publications reach the receiver in offset order, and a read never sees a publication that is not delivered yet.
-/// Channels are for one process per file: another process on the same file shares history, not fan-out.
+/// Batches and history reads run one at a time under one gate (SQLite has one writer anyway): a channel's publications
+/// reach the receiver in offset order, and a read never sees a publication that is not delivered yet. Durability is
+/// <see cref="SqliteHistory"/>'s: committed in WAL mode with <c>synchronous=NORMAL</c>. Channels are for one process per
+/// file: another process on the same file shares history, not fan-out.
 /// </remarks>
-internal sealed class SqliteChannelEngine : IChannelEngine, IDisposable
+internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, IDisposable
 {
     private readonly InProcessChannelEngine _local;
     private readonly SqliteHistory _history;
+    private readonly SqliteHistoryWriter _writer;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _sweep;
+    private long _longestTtlTicks;
+    private volatile bool _disposed;
+    private int _disposeStarted;
 
     public SqliteChannelEngine(IOptions<SqliteStoreOptions> options, TimeProvider time)
+        : this(options, time, SqliteHistoryWriter.DefaultCapacity)
+    {
+    }
+
+    /// <param name="options">The store's options (file, table prefix, schema creation).</param>
+    /// <param name="time">The clock of the history's time to live and of the sweep.</param>
+    /// <param name="queueCapacity">How many publications may wait for the group commit before publishers wait for room.</param>
+    /// <param name="sweepInterval">How often the sweep deletes expired publications (default <see cref="SweepInterval"/>).</param>
+    /// <param name="sweepBatch">The most rows one sweep deletes (default <see cref="SweepBatch"/>).</param>
+    internal SqliteChannelEngine(IOptions<SqliteStoreOptions> options, TimeProvider time, int queueCapacity, TimeSpan? sweepInterval = null, int sweepBatch = SweepBatch)
     {
         ArgumentNullException.ThrowIfNull(options);
         _time = time;
         _local = new InProcessChannelEngine(time);
         _history = new SqliteHistory(options.Value);
+
+        // Stored copies carry no history, so the in-process engine only fans them out.
+        _writer = new SqliteHistoryWriter(_history, _gate, time, publication => _local.PublishAsync(publication, CancellationToken.None), queueCapacity);
+        _sweep = Task.Run(() => SweepLoopAsync(sweepInterval ?? SweepInterval, sweepBatch));
     }
+
+    /// <summary>How often the background sweep runs by default.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most expired publications one sweep deletes by default.</summary>
+    public const int SweepBatch = 1000;
+
+    /// <summary>Raised after each sweep that ran, with how many rows it deleted (tests wait on it).</summary>
+    internal event Action<int>? Swept;
+
+    /// <summary>How many publications wait for the group commit, for tests.</summary>
+    internal int QueuedPublications => _writer.Queued;
+
+    /// <summary>How many group commits ran and how many publications they took, for tests and benchmarks.</summary>
+    internal (long Batches, long Publications) Written => _writer.Written;
 
     public ValueTask<long> PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publication);
-        return publication.History is { } limits
-            ? PublishWithHistoryAsync(publication, limits, cancellationToken)
-            : _local.PublishAsync(publication, cancellationToken);
-    }
-
-    private async ValueTask<long> PublishWithHistoryAsync(ChannelPublication publication, ChannelHistoryLimits limits, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (publication.History is not { } limits)
         {
-            var positioned = await _history.AppendAsync(publication, limits, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            return _local.PublishAsync(publication, cancellationToken);
+        }
 
-            // Stored: deliver it here as it is (no history on this copy, so the in-process engine only fans it out).
-            await _local.PublishAsync(new ChannelPublication(positioned.Channel, positioned.Frame, positioned.Offset), CancellationToken.None).ConfigureAwait(false);
-            return positioned.Offset;
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        Remember(limits);
+        return _writer.AppendAsync(publication, limits, cancellationToken);
     }
 
     public async ValueTask<ChannelHistoryRead> ReadSinceAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(limits);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Remember(limits);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return await _history.ReadAsync(channel, since, limits, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -76,9 +103,96 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IDisposable
     public ValueTask<IReadOnlyList<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken = default) =>
         _local.GetPresenceAsync(channel, cancellationToken);
 
+    /// <summary>Writes what is queued, then closes the file's connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        // The container disposes this once as itself and once as IChannelEngine.
+        if (Interlocked.Exchange(ref _disposeStarted, 1) == 1)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _sweep.ConfigureAwait(false);
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>Closes the queue; the writer loop writes what is queued and then closes the connection.</summary>
     public void Dispose()
     {
-        _history.Dispose();
-        _gate.Dispose();
+        if (Interlocked.Exchange(ref _disposeStarted, 1) == 1)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _stopping.Cancel();
+        _writer.Close();
+    }
+
+    // The sweep cannot know a channel's namespace: it uses the longest time to live this process has seen (publications
+    // and reads carry their namespace's limits), so it never deletes a row a namespace still keeps, and a namespace with a
+    // shorter one has its rows ignored by reads past their age and swept later. Before any is seen, nothing is swept.
+    private void Remember(ChannelHistoryLimits limits)
+    {
+        var ticks = limits.Ttl.Ticks;
+        var seen = Volatile.Read(ref _longestTtlTicks);
+        while (ticks > seen)
+        {
+            var found = Interlocked.CompareExchange(ref _longestTtlTicks, ticks, seen);
+            if (found == seen)
+            {
+                return;
+            }
+
+            seen = found;
+        }
+    }
+
+    /// <summary>
+    /// Trimming by age happens on publish, so a channel that stopped receiving kept its rows: one sweep per interval deletes
+    /// at most a batch of the expired ones, the oldest first, through an index (never a scan of the table).
+    /// </summary>
+    private async Task SweepLoopAsync(TimeSpan interval, int batch)
+    {
+        using var timer = new PeriodicTimer(interval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                var ttl = Volatile.Read(ref _longestTtlTicks);
+                if (ttl == 0)
+                {
+                    continue;
+                }
+
+                var deleted = 0;
+                await _gate.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                try
+                {
+                    ObjectDisposedException.ThrowIf(_disposed, this);
+                    var cutoff = (_time.GetUtcNow() - TimeSpan.FromTicks(ttl)).ToUnixTimeMilliseconds();
+                    deleted = await _history.SweepAsync(cutoff, batch, _stopping.Token).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A failed sweep (the file busy or gone) is tried again next tick; publications and reads report store failures.
+                catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
+#pragma warning restore CA1031
+                {
+                    deleted = -1;
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+
+                Swept?.Invoke(deleted);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // Stopping.
+        }
     }
 }

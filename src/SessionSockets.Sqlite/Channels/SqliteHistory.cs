@@ -9,24 +9,32 @@ namespace SessionSockets.Sqlite.Channels;
 
 /// <summary>
 /// Channel history in the SQLite file of the sessions: a row per channel (epoch, newest offset) and a row per kept
-/// publication (the positioned frame as it was delivered). A publication is one transaction: bump the channel's offset,
-/// insert the frame, trim this channel by size (an index range) and by age (at most <see cref="AgeTrimBatch"/> of its
-/// oldest rows). Names are checked identifiers, quoted; every value is a parameter.
+/// publication (the positioned frame as it was delivered). A batch of publications (<see cref="SqliteHistoryWriter"/>'s
+/// group commit) is one transaction: per channel, bump its offset by the batch's count, insert each frame, trim by size
+/// (an index range) and by age (a bounded number of its oldest rows). Names are checked identifiers, quoted; every
+/// value is a parameter.
 /// </summary>
 /// <remarks>
 /// Not thread-safe: <see cref="SqliteChannelEngine"/> runs one operation at a time on the one connection this keeps
 /// open, with its prepared statements (<see cref="SqliteHistoryStatements"/>). A failed operation closes it, and the
 /// next one opens it again (and creates the tables again if they were dropped).
+/// <para>
+/// Durability: the file is in WAL mode (the store sets it) and this connection runs <c>synchronous=NORMAL</c>, so a
+/// publication whose offset was returned is committed and survives a crash of the process; the OS syncs the WAL at
+/// checkpoints, so a power loss or an OS crash may lose the last publications committed since the last one (and then
+/// their offsets are assigned again, which a client that saw them takes for new ones within the same epoch).
+/// </para>
 /// </remarks>
-internal sealed class SqliteHistory : IDisposable
+internal sealed partial class SqliteHistory : IDisposable
 {
-    /// <summary>How many of a channel's oldest rows one publication looks at for age: bounded work, and it keeps up (one row in, up to this many out).</summary>
+    /// <summary>How many of a channel's oldest rows each publication of a batch looks at for age (at most 64 publications' worth): bounded work, and it keeps up.</summary>
     public const int AgeTrimBatch = 16;
 
     private readonly string _connectionString;
     private readonly bool _ensureSchema;
     private readonly string _channels;
     private readonly string _publications;
+    private readonly string _createdIndex;
     private SqliteHistoryStatements? _statements;
 
     public SqliteHistory(SqliteStoreOptions options)
@@ -36,51 +44,7 @@ internal sealed class SqliteHistory : IDisposable
         var quote = SqliteDialect.Instance.QuoteIdentifier;
         _channels = quote(options.ChannelTablePrefix + "channels");
         _publications = quote(options.ChannelTablePrefix + "publications");
-    }
-
-    /// <summary>Assigns the channel's next offset, stores <paramref name="publication"/> positioned at it and trims; returns the positioned one. Nothing is kept when it throws.</summary>
-    public async Task<ChannelPublication> AppendAsync(ChannelPublication publication, ChannelHistoryLimits limits, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var nowMs = now.ToUnixTimeMilliseconds();
-            var transaction = (SqliteTransaction)await statements.Connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                statements.Enlist(transaction);
-                var bump = statements.Bump.Parameters;
-                bump[0].Value = publication.Channel;
-                bump[1].Value = NewEpoch();
-                bump[2].Value = nowMs;
-                var offset = (long)(await statements.Bump.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-
-                var positioned = publication.WithOffset(offset);
-                var insert = statements.Insert.Parameters;
-                insert[0].Value = publication.Channel;
-                insert[1].Value = offset;
-                insert[2].Value = WholeArray(positioned.Frame);
-                insert[3].Value = nowMs;
-                await statements.Insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
-                // Bounded: an index range of this channel past the size, and a few of its oldest rows past the age.
-                statements.TrimSize.Parameters[0].Value = publication.Channel;
-                statements.TrimSize.Parameters[1].Value = offset - limits.Size;
-                await statements.TrimSize.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                statements.TrimAge.Parameters[0].Value = publication.Channel;
-                statements.TrimAge.Parameters[1].Value = (now - limits.Ttl).ToUnixTimeMilliseconds();
-                await statements.TrimAge.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                statements.Enlist(null);
-                return positioned;
-            }
-        }
-        catch
-        {
-            await CloseAsync().ConfigureAwait(false);
-            throw;
-        }
+        _createdIndex = quote("ix_" + options.ChannelTablePrefix + "publications_created_at");
     }
 
     /// <summary>The channel's position (its row created with a new epoch on first use) and, when all kept, the publications after <paramref name="since"/>.</summary>
@@ -139,6 +103,27 @@ internal sealed class SqliteHistory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> publications created before <paramref name="cutoffMs"/>, oldest first, of
+    /// any channel (the idle ones included: the trim on publish never runs for them), through the index on
+    /// <c>created_at</c>; channel rows (epoch, newest offset) are kept. Returns how many went.
+    /// </summary>
+    public async Task<int> SweepAsync(long cutoffMs, int limit, CancellationToken cancellationToken)
+    {
+        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            statements.Sweep.Parameters[0].Value = cutoffMs;
+            statements.Sweep.Parameters[1].Value = limit;
+            return statements.Sweep.ExecuteNonQuery();
+        }
+        catch
+        {
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         _statements?.Dispose();
@@ -187,6 +172,7 @@ internal sealed class SqliteHistory : IDisposable
                 CREATE TABLE IF NOT EXISTS {_publications} (
                     channel TEXT NOT NULL, "offset" INTEGER NOT NULL, frame BLOB NOT NULL, created_at INTEGER NOT NULL,
                     PRIMARY KEY (channel, "offset")) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS {_createdIndex} ON {_publications} (created_at);
                 """ : string.Empty;
             foreach (var sql in (string[])["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema])
             {
@@ -209,7 +195,7 @@ internal sealed class SqliteHistory : IDisposable
             throw;
         }
 
-        _statements = new SqliteHistoryStatements(connection, _channels, _publications, AgeTrimBatch);
+        _statements = new SqliteHistoryStatements(connection, _channels, _publications);
         return _statements;
     }
 
