@@ -106,18 +106,6 @@ public sealed class RedisMultiNodeChannelTests : RedisNodeFixture
         Assert.That(got.GetProperty("data").Str("text"), Is.EqualTo(text));
     }
 
-    [Test]
-    public async Task HistoryNamespace_PublishThrowsNotSupported_WithAClearMessage()
-    {
-        var node = await StartNodeAsync(b => b
-            .AddChannels("hist:", c => c.History(10, TimeSpan.FromMinutes(1)))
-            .AddRedisChannels());
-
-        var error = Assert.ThrowsAsync<NotSupportedException>(async () => await node.Hub.PublishAsync("hist:a", "news", new { n = 1 }));
-
-        Assert.That(error!.Message, Does.Contain("Redis channel engine does not keep channel history"));
-    }
-
     private static bool IsNews(JsonElement m, int n) => m.Str("type") == "news" && m.GetProperty("data").GetProperty("n").GetInt32() == n;
 
     private static async Task SubscribedAsync(TestClient client, string channel)

@@ -54,11 +54,16 @@ public abstract class RedisNodeFixture
     protected void Track(IAsyncDisposable disposable) => _disposables.Add(disposable);
 
     /// <summary>Starts a node on this test's schema and prefix, and waits until its backplane is subscribed.</summary>
-    protected async Task<TestHost> StartNodeAsync(Action<ISessionSocketsBuilder>? more = null)
+    protected async Task<TestHost> StartNodeAsync(Action<ISessionSocketsBuilder>? more = null, TimeProvider? time = null)
     {
         var node = await TestHost.StartAsync(
-            o => o.RevalidationInterval = TimeSpan.FromMinutes(10),
+            o =>
+            {
+                o.RevalidationInterval = TimeSpan.FromMinutes(10);
+                o.RateLimit.MessagesPerSecond = 0;
+            },
             handlers: more,
+            time: time,
             store: b => b
                 .AddPostgreSqlStore(o =>
                 {
