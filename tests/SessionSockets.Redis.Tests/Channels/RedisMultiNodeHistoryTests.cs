@@ -12,65 +12,13 @@ namespace SessionSockets.Redis.Tests.Channels;
 /// History and recovery across two nodes on Redis (PROTOCOL.md section 11): one script takes the offset, appends to the
 /// channel's stream, trims and publishes, so offsets are global per channel and a failed script uses none.
 /// </summary>
+/// <remarks>The rows every engine shares (offsets global, recovery across nodes, exactly once, presence, a silent node) are in the two-node suite, tests/Shared/TwoNodes.</remarks>
 [TestFixture]
 [NonParallelizable]
 public sealed class RedisMultiNodeHistoryTests : RedisNodeFixture
 {
     private static readonly ChannelHistoryLimits Limits = new(100, TimeSpan.FromMinutes(10));
     private static readonly ChannelHistoryLimits TinyLimits = new(3, TimeSpan.FromMinutes(10));
-
-    [Test]
-    public async Task PublishedOnAWhileAway_ResubscribeOnBWithSince_RecoversEverythingInOrder_ThenLive()
-    {
-        var (a, b) = (await StartAsync(), await StartAsync());
-        var first = await ConnectAsAsync(a, "alice");
-        var reply = await SubscribedAsync(first, "feed:news");
-        Assert.That(reply.GetProperty("data").GetProperty("offset").GetInt64(), Is.Zero);
-        var epoch = reply.GetProperty("data").Str("epoch")!;
-        Assert.That(await a.Hub.PublishAsync("feed:news", "news", new { n = 1 }), Is.EqualTo(1));
-        Assert.That((await first.ReceiveAsync(m => m.Str("type") == "news", TimeSpan.FromSeconds(5))).GetProperty("offset").GetInt64(), Is.EqualTo(1));
-        await first.CloseAsync();
-        for (var n = 2; n <= 6; n++)
-        {
-            Assert.That(await a.Hub.PublishAsync("feed:news", "news", new { n }), Is.EqualTo(n));
-        }
-
-        var back = await ConnectAsAsync(b, "alice");
-        var resumed = await back.RequestAsync("subscribe", new { channel = "feed:news", since = new { epoch, offset = 1 } });
-        Assert.That(resumed.GetProperty("data").ToString(), Is.EqualTo($$"""{"channel":"feed:news","epoch":"{{epoch}}","offset":6,"recovered":true}"""));
-        var recovered = await back.ReceiveUntilAsync(m => m.Str("type") == "news" && m.GetProperty("offset").GetInt64() == 6, TimeSpan.FromSeconds(5));
-        Assert.That(Offsets(recovered), Is.EqualTo(new long[] { 2, 3, 4, 5, 6 }));
-        Assert.That(recovered.Where(m => m.Str("type") == "news").Select(m => m.GetProperty("data").GetProperty("n").GetInt32()), Is.EqualTo(new[] { 2, 3, 4, 5, 6 }));
-
-        Assert.That(await b.Hub.PublishAsync("feed:news", "news", new { n = 7 }), Is.EqualTo(7));
-        Assert.That((await back.ReceiveAsync(m => m.Str("type") == "news", TimeSpan.FromSeconds(5))).GetProperty("offset").GetInt64(), Is.EqualTo(7));
-        Assert.That(Offsets(await DrainAsync(back)), Is.Empty, "each publication exactly once");
-    }
-
-    [Test]
-    public async Task Offsets_AreGlobalPerChannel_AcrossNodes_AndEverySubscriberSeesThemInOrder()
-    {
-        var (a, b) = (await StartAsync(), await StartAsync());
-        var onA = await ConnectAsAsync(a, "alice");
-        var onB = await ConnectAsAsync(b, "bob");
-        await SubscribedAsync(onA, "feed:x");
-        await SubscribedAsync(onB, "feed:x");
-
-        var offsets = new List<long>();
-        for (var i = 0; i < 6; i++)
-        {
-            offsets.Add(await (i % 2 == 0 ? a : b).Hub.PublishAsync("feed:x", "news", new { i }));
-        }
-
-        Assert.That(offsets, Is.EqualTo(new long[] { 1, 2, 3, 4, 5, 6 }));
-        foreach (var client in new[] { onA, onB })
-        {
-            var got = await client.ReceiveUntilAsync(m => m.Str("type") == "news" && m.GetProperty("offset").GetInt64() == 6, TimeSpan.FromSeconds(5));
-            Assert.That(Offsets(got), Is.EqualTo(new long[] { 1, 2, 3, 4, 5, 6 }));
-        }
-
-        Assert.That(await b.Hub.PublishAsync("feed:y", "news", new { i = 0 }), Is.EqualTo(1), "another channel counts on its own");
-    }
 
     [Test]
     public async Task ConcurrentPublishers_OnAAndB_TakeDistinctConsecutiveOffsets_AndBothNodesDeliverInOrder()

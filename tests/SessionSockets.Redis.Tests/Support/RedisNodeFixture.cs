@@ -56,6 +56,14 @@ public abstract class RedisNodeFixture
     /// <summary>Starts a node on this test's schema and prefix, and waits until its backplane is subscribed.</summary>
     protected async Task<TestHost> StartNodeAsync(Action<ISessionSocketsBuilder>? more = null, TimeProvider? time = null)
     {
+        var node = await StartNodeAsync(Schema, Prefix, more, time);
+        Track(node);
+        return node;
+    }
+
+    /// <summary>Starts a node with its sessions in <paramref name="schema"/> and its Redis keys under <paramref name="prefix"/>, and waits until it is subscribed.</summary>
+    internal static async Task<TestHost> StartNodeAsync(string schema, string prefix, Action<ISessionSocketsBuilder>? more, TimeProvider? time = null)
+    {
         var node = await TestHost.StartAsync(
             o =>
             {
@@ -69,12 +77,12 @@ public abstract class RedisNodeFixture
                 {
                     o.ConnectionString = PostgresServer.ConnectionString;
                     o.EnsureSchema = true;
-                    o.Table.SchemaName = Schema;
+                    o.Table.SchemaName = schema;
                 })
                 .AddRedisBackplane(o =>
                 {
                     o.ConnectionString = RedisServer.ConnectionString;
-                    o.ChannelPrefix = Prefix;
+                    o.ChannelPrefix = prefix;
                 }),
             services: s =>
             {
@@ -82,8 +90,16 @@ public abstract class RedisNodeFixture
                 s.AddHealthChecks().AddRedisBackplaneCheck();
             },
             pipeline: app => app.MapHealthChecks("/healthz", new HealthCheckOptions()));
-        Track(node);
-        await WaitUntilAsync(() => node.Backplane().IsSubscribed, TimeSpan.FromSeconds(10), "the node's first subscription");
+        try
+        {
+            await WaitUntilAsync(() => node.Backplane().IsSubscribed, TimeSpan.FromSeconds(10), "the node's first subscription");
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+
         return node;
     }
 
