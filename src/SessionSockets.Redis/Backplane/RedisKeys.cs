@@ -35,6 +35,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>The stream of a channel's kept publications: entry id <c>offset-0</c>, fields <c>f</c> (the positioned frame) and <c>t</c> (Unix ms).</summary>
     public RedisKey HistoryStream(string channel) => $"{prefix}:history:{{{channel}}}:stream";
 
+    /// <summary>The node id that has the next turn to publish in a channel with history, for a moment (see <c>HistoryScripts</c>).</summary>
+    public RedisKey HistoryClaim(string channel) => $"{prefix}:history:{{{channel}}}:claim";
+
     /// <summary>The prefix of node keys (the sweep script builds a dead node's key from it).</summary>
     public string NodePrefix { get; } = prefix + ":node:";
 

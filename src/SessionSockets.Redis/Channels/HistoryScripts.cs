@@ -33,16 +33,25 @@ internal sealed class HistoryScripts(Backplane.RedisKeys keys)
         local top = tonumber(redis.call('HGET', KEYS[1], 'offset') or '0')
         """;
 
-    // KEYS: position hash, stream. ARGV: new epoch, position ttl (ms), sealed epoch, offset, positioned frame, sealed
-    // message, size, stream ttl (ms), now (ms), backplane channel. The message was sealed with (epoch, offset) before the
-    // script ran; if they are not the channel's next position the script changes nothing and returns the position, and the
-    // node seals again. XADD goes first: if it fails, no offset was taken and nothing was published.
+    // KEYS: position hash, stream, claim. ARGV: new epoch, position ttl (ms), sealed epoch, offset, positioned frame,
+    // sealed message, size, stream ttl (ms), now (ms), backplane channel, node id. The message was sealed with (epoch,
+    // offset) before the script ran; if they are not the channel's next position the script changes nothing and returns
+    // the position (0), and the node seals again. Fairness: the first node to lose claims the next turn (the claim key,
+    // ClaimMs); until it takes it, or the claim expires, the other nodes' attempts are refused (2) even at the right
+    // position, so a node with many publishers cannot keep another from ever publishing. XADD goes first: if it fails, no
+    // offset was taken and nothing was published.
     private const string PublishScript = Position + """
-        if epoch ~= ARGV[3] or top + 1 ~= tonumber(ARGV[4]) then return { 0, epoch, top } end
+        local claim = redis.call('GET', KEYS[3])
+        if claim and claim ~= ARGV[11] then return { 2, epoch, top } end
+        if epoch ~= ARGV[3] or top + 1 ~= tonumber(ARGV[4]) then
+          if not claim then redis.call('SET', KEYS[3], ARGV[11], 'PX', ARGV[12]) end
+          return { 0, epoch, top }
+        end
         redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], ARGV[4] .. '-0', 'f', ARGV[5], 't', ARGV[9])
         redis.call('HSET', KEYS[1], 'offset', ARGV[4])
         redis.call('PEXPIRE', KEYS[2], ARGV[8])
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        if claim then redis.call('DEL', KEYS[3]) end
         redis.call('PUBLISH', ARGV[10], ARGV[6])
         return { 1, epoch, top + 1 }
         """;
@@ -59,6 +68,9 @@ internal sealed class HistoryScripts(Backplane.RedisKeys keys)
         return { epoch, top, entries }
         """;
 
+    /// <summary>How long a node's claim on a channel's next turn holds if it never takes it (it stopped, say).</summary>
+    public const int ClaimMs = 250;
+
     /// <summary>A new epoch: 16 random hexadecimal characters.</summary>
     public static string NewEpoch() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
@@ -66,16 +78,19 @@ internal sealed class HistoryScripts(Backplane.RedisKeys keys)
     /// Appends <paramref name="frame"/> at <paramref name="offset"/> of <paramref name="epoch"/>, trims, renews the time to
     /// live and publishes <paramref name="sealedMessage"/>, all or nothing, when that is the channel's next position.
     /// </summary>
-    /// <returns>Whether it was; and the channel's epoch and newest offset (after the append, when it was).</returns>
-    public async Task<(bool Appended, string Epoch, long Top)> PublishAsync(
-        IDatabaseAsync database, string channel, string epoch, long offset, ReadOnlyMemory<byte> frame, byte[] sealedMessage, ChannelHistoryLimits limits, long nowMs)
+    /// <returns>
+    /// 1 when it was appended, 0 when the position was another (this node now has the next turn), 2 when another node has
+    /// the next turn; and the channel's epoch and newest offset (after the append, when it was).
+    /// </returns>
+    public async Task<(int Outcome, string Epoch, long Top)> PublishAsync(
+        IDatabaseAsync database, string channel, string nodeId, string epoch, long offset, ReadOnlyMemory<byte> frame, byte[] sealedMessage, ChannelHistoryLimits limits, long nowMs)
     {
         var result = (RedisResult[])(await database.ScriptEvaluateAsync(
             PublishScript,
-            [keys.HistoryMeta(channel), keys.HistoryStream(channel)],
-            [NewEpoch(), PositionMs(limits), epoch, offset, frame, sealedMessage, limits.Size, Milliseconds(limits.Ttl), nowMs, keys.Backplane.ToString()])
+            [keys.HistoryMeta(channel), keys.HistoryStream(channel), keys.HistoryClaim(channel)],
+            [NewEpoch(), PositionMs(limits), epoch, offset, frame, sealedMessage, limits.Size, Milliseconds(limits.Ttl), nowMs, keys.Backplane.ToString(), nodeId, ClaimMs])
             .ConfigureAwait(false))!;
-        return ((long)result[0] == 1, result[1].ToString(), (long)result[2]);
+        return ((int)result[0], result[1].ToString(), (long)result[2]);
     }
 
     /// <summary>

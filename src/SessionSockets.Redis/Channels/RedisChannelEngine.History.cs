@@ -8,7 +8,8 @@ namespace SessionSockets.Redis.Channels;
 /// History on Redis (PROTOCOL.md section 11), with <see cref="HistoryScripts"/>. A publication of a namespace that keeps
 /// history is sealed in .NET with the position it expects (epoch, next offset), and one script checks that position,
 /// appends the positioned frame at that offset, trims, renews the time to live and publishes the sealed message, or
-/// changes nothing and returns the actual position, after which the node seals again and retries (bounded). So the offset
+/// changes nothing and returns the actual position, after which the node seals again and retries (bounded; the node that
+/// lost has the next turn, so a busy node cannot starve another). So the offset
 /// and the epoch stay inside the MAC like every other field (docs/security.md holds unchanged), offsets are global and
 /// consecutive across nodes, and a failed script takes none. This node's publications of a channel go one at a time (a
 /// gate per channel), starting from the last position it saw, so only publications of other nodes make it retry.
@@ -18,6 +19,12 @@ internal sealed partial class RedisChannelEngine
 {
     /// <summary>How many times a publication is sealed again because other nodes took the expected offset first.</summary>
     internal const int MaxPublishAttempts = 64;
+
+    /// <summary>
+    /// How many times a publication is refused while another node has the channel's next turn (one round trip each): enough
+    /// to outlast a claim that is never taken (<see cref="HistoryScripts.ClaimMs"/>) at well under a millisecond a trip.
+    /// </summary>
+    internal const int MaxTurnWaits = 5_000;
 
     private const int MaxTracked = 10_000;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.Ordinal);
@@ -75,24 +82,25 @@ internal sealed partial class RedisChannelEngine
 
             // Never seen here: expect a new channel; the script answers with the real position if it is not.
             (epoch, var top) = _positions.TryGetValue(channel, out var known) ? known : (HistoryScripts.NewEpoch(), 0L);
-            for (var attempt = 1; ; attempt++)
+            for (int attempt = 1, waits = 0; ;)
             {
                 positioned = publication.WithOffset(top + 1);
                 var sealedMessage = _backplane.Seal(
                     new BackplaneMessage(BackplaneMessageKind.ChannelMessage, channel, positioned.Frame), positioned.Offset, epoch);
-                var (appended, actualEpoch, actualTop) = await History.PublishAsync(
-                    database, channel, epoch, positioned.Offset, positioned.Frame, sealedMessage, limits, _time.GetUtcNow().ToUnixTimeMilliseconds())
+                var (outcome, actualEpoch, actualTop) = await History.PublishAsync(
+                    database, channel, NodeId, epoch, positioned.Offset, positioned.Frame, sealedMessage, limits, _time.GetUtcNow().ToUnixTimeMilliseconds())
                     .WaitAsync(cancellationToken).ConfigureAwait(false);
                 Remember(channel, actualEpoch, actualTop);
-                if (appended)
+                if (outcome == 1)
                 {
                     break;
                 }
 
-                if (attempt >= MaxPublishAttempts)
+                // 0: another node took the position (this one has the next turn now); 2: another node has the next turn.
+                if ((outcome == 0 && ++attempt > MaxPublishAttempts) || (outcome == 2 && ++waits > MaxTurnWaits))
                 {
                     throw new InvalidOperationException(
-                        $"The publication to channel '{channel}' lost the race for its next offset {MaxPublishAttempts} times to other nodes' publications; it was not published.");
+                        $"The publication to channel '{channel}' lost the race for its next offset to other nodes' publications too often; it was not published.");
                 }
 
                 (epoch, top) = (actualEpoch, actualTop);

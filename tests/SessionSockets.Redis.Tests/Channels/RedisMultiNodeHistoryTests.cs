@@ -52,6 +52,38 @@ public sealed class RedisMultiNodeHistoryTests : RedisNodeFixture
     }
 
     [Test]
+    public async Task BusyNodeA_DoesNotStarveNodeB_OfItsOffsets()
+    {
+        var (a, b) = (await StartAsync(), await StartAsync());
+
+        // Eight publishers on A keep its gate busy: each of A's publications goes out as soon as the last one is taken.
+        // B, sealing again after every conflict, must still get its turn (the script lets the node that lost go next).
+        using var stop = new CancellationTokenSource();
+        var busy = Enumerable.Range(0, 8).Select(p => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await a.Hub.PublishAsync("feed:busy", "news", new { p });
+            }
+        })).ToArray();
+        var mine = new List<long>();
+        try
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                mine.Add(await b.Hub.PublishAsync("feed:busy", "news", new { i }));
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(busy);
+        }
+
+        Assert.That(mine, Is.Ordered.Ascending.And.Unique);
+    }
+
+    [Test]
     public async Task ScriptFailsMidPublish_PublisherGetsAnError_NoOffsetIsUsed_AndNoSubscriberSeesAGap()
     {
         var (a, b) = (await StartAsync(), await StartAsync());
