@@ -56,6 +56,11 @@ public abstract class TwoNodeSuite
         var onA = await ConnectAsAsync(a, "ann");
         var onB = await ConnectAsAsync(b, "ann");
         var other = await ConnectAsAsync(b, "ben");
+        foreach (var client in new[] { onA, onB, other })
+        {
+            // A round trip first: the connection is bound and registered on its node before anything is pushed.
+            Assert.That((await client.RequestAsync("whoami")).Str("type"), Is.EqualTo("whoami"));
+        }
 
         await a.Hub.BroadcastAsync("everyone", new { n = 1 });
         await a.Hub.SendToUserAsync("ann", "to-ann", new { n = 2 });
