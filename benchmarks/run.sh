@@ -13,9 +13,11 @@
 # Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
-# SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so), PUBLISH_ROUNDS (3 rounds of
-# the four channel-publish scenarios), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS
-# (100000 for history-bytes), HISTORY_PUBLICATIONS_PG (5000: one transaction each).
+# SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so), REDIS_START (0; 1 starts
+# tests/redis.sh when SESSIONSOCKETS_REDIS is not set: the Redis vs PostgreSQL rows, skipped and said so without it),
+# REVOCATIONS (200 revocations per engine), PUBLISH_ROUNDS (3 rounds of the four channel-publish scenarios),
+# PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS (100000 for history-bytes),
+# HISTORY_PUBLICATIONS_PG (5000: one transaction each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -155,6 +157,36 @@ if [ "$CHANNELS" = 1 ]; then
   else
     echo "== channels: two nodes on PostgreSQL skipped (SESSIONSOCKETS_PG is not set; PG_START=1 starts tests/postgres.sh)"
     printf '| two nodes on PostgreSQL | not run: no server (SESSIONSOCKETS_PG unset) | `PG_START=1 bash benchmarks/run.sh` |\n' >>"$extra"
+  fi
+  # Issue 16: the same two-node tool on Redis and on PostgreSQL, in this run, and revocation latency on both.
+  if [ -z "${SESSIONSOCKETS_REDIS:-}" ] && [ "${REDIS_START:-0}" = 1 ]; then
+    eval "$(bash tests/redis.sh start)"
+  fi
+  if [ -n "${SESSIONSOCKETS_PG:-}" ] && [ -n "${SESSIONSOCKETS_REDIS:-}" ]; then
+    for hist in 0 1; do
+      declare -A rate=()
+      for engine in redis postgres; do
+        echo "== channels: two nodes, engine $engine, history $hist, $TWO_NODES_PUBLISHERS publishers, ${TWO_NODES_DURATION} s"
+        two=$($bench two-nodes --engine "$engine" --history "$hist" --publishers "$TWO_NODES_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$TWO_NODES_DURATION" || true)
+        echo "$two"
+        rate[$engine]=$(echo "$two" | field 'pubs/s')
+        printf '| two nodes, engine %s, history %s: publications from A delivered on B | %s/s, p50 %s ms, p99 %s ms; missing %s, duplicates %s, reordered %s, offset gaps %s | `SessionSockets.Benchmarks two-nodes --engine %s --history %s --publishers %s --subscribers 1 --duration %s` |\n' \
+          "$engine" "$hist" "${rate[$engine]}" "$(echo "$two" | field p50)" "$(echo "$two" | field p99)" "$(echo "$two" | field missing)" \
+          "$(echo "$two" | field duplicates)" "$(echo "$two" | field out_of_order)" "$(echo "$two" | field offset_gaps)" "$engine" "$hist" "$TWO_NODES_PUBLISHERS" "$TWO_NODES_DURATION" >>"$extra"
+      done
+      awk -v r="${rate[redis]:-0}" -v p="${rate[postgres]:-0}" -v h="$hist" \
+        'BEGIN { printf "| Redis / PostgreSQL publications/s, history %s, same run | %s |  |\n", h, (p > 0 ? sprintf("%.2f x", r / p) : "n/a") }' >>"$extra"
+    done
+    for engine in redis postgres; do
+      echo "== revocations: engine $engine, ${REVOCATIONS:-200} one at a time"
+      rev=$($bench revocations --engine "$engine" --count "${REVOCATIONS:-200}" || true)
+      echo "$rev"
+      printf '| revocation latency, engine %s: CloseSessionAsync on A to the close read on B | p50 %s ms, p99 %s ms, max %s ms; lost %s | `SessionSockets.Benchmarks revocations --engine %s --count %s` |\n' \
+        "$engine" "$(echo "$rev" | field p50_ms)" "$(echo "$rev" | field p99_ms)" "$(echo "$rev" | field max_ms)" "$(echo "$rev" | field lost)" "$engine" "${REVOCATIONS:-200}" >>"$extra"
+    done
+  else
+    echo "== channels: Redis vs PostgreSQL skipped (SESSIONSOCKETS_REDIS or SESSIONSOCKETS_PG not set; REDIS_START=1 PG_START=1 start them)"
+    printf '| two nodes, Redis vs PostgreSQL | not run: no server (SESSIONSOCKETS_REDIS or SESSIONSOCKETS_PG unset) | `REDIS_START=1 PG_START=1 bash benchmarks/run.sh` |\n' >>"$extra"
   fi
   printf '\nFan-out to 1,000 subscribers and subscribe + unsubscribe are BenchmarkDotNet rows above (`FanOutBenchmarks.Publish` against its `Broadcast` baseline: Ratio <= 1.11 is >= 0.9 x the deliveries/s; `SubscriptionBenchmarks`: Allocated per pair).\n' >>"$extra"
 fi

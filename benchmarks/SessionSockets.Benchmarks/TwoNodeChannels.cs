@@ -18,7 +18,9 @@ namespace SessionSockets.Benchmarks;
 /// <remarks>
 /// <c>--history 1</c> publishes to <c>hist:</c>, a namespace that keeps history (issue 14): then every publication also
 /// takes its channel's next offset, is stored and is trimmed in the same transaction as its NOTIFY, and each subscriber
-/// checks that the offsets it receives increase by exactly 1.
+/// checks that the offsets it receives increase by exactly 1. <c>--engine redis</c> (with <c>--redis</c> or
+/// <c>SESSIONSOCKETS_REDIS</c>) runs the same two nodes with the Redis backplane and channel engine instead (sessions stay
+/// in PostgreSQL), so both engines are measured by the same tool.
 /// </remarks>
 internal static class TwoNodeChannels
 {
@@ -33,26 +35,30 @@ internal static class TwoNodeChannels
         var publishers = ChannelMemory.Int(args, "publishers", 4);
         var subscribers = ChannelMemory.Int(args, "subscribers", 1);
         var history = ChannelMemory.Int(args, "history", 0) != 0;
+        var engine = TwoNodeEngine.Parse(args);
         if (publishers is < 1 or > 256 || subscribers is < 1 or > 10_000)
         {
             throw new ArgumentException("--publishers 1..256, --subscribers 1..10000.");
         }
 
-        var result = await MeasureAsync(connectionString, publishers, subscribers, warmup, duration, output, history);
+        var result = await MeasureAsync(connectionString, publishers, subscribers, warmup, duration, output, history, engine);
+        output.WriteLine($"engine={engine.Name}");
         output.WriteLine(result);
         return result.Missing == 0 && result.Duplicates == 0 && result.OutOfOrder == 0 && result.OffsetGaps == 0 && result.Errors == 0 ? 0 : 1;
     }
 
     public static async Task<TwoNodeResult> MeasureAsync(
-        string connectionString, int publishers, int subscribers, TimeSpan warmup, TimeSpan duration, TextWriter? log = null, bool history = false)
+        string connectionString, int publishers, int subscribers, TimeSpan warmup, TimeSpan duration, TextWriter? log = null, bool history = false,
+        TwoNodeEngine? engine = null)
     {
+        engine ??= TwoNodeEngine.PostgreSql;
         var channel = history ? "hist:two-nodes" : "bench:two-nodes";
         var schema = "bench_" + Guid.NewGuid().ToString("N")[..12];
         var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         try
         {
-            await using var a = await StartNodeAsync(connectionString, schema, key);
-            await using var b = await StartNodeAsync(connectionString, schema, key);
+            await using var a = await engine.StartNodeAsync(connectionString, schema, key);
+            await using var b = await engine.StartNodeAsync(connectionString, schema, key);
             var session = (await b.Sessions.CreateAsync("bench", TimeSpan.FromHours(1))).Session;
             var clients = new List<InMemoryConnection>();
             try
@@ -86,29 +92,6 @@ internal static class TwoNodeChannels
         }
     }
 
-    private static Task<BenchHost> StartNodeAsync(string connectionString, string schema, string key) =>
-        BenchHost.StartAsync(TimeSpan.FromMinutes(30), sockets =>
-        {
-            sockets.Services.Configure<BackplaneOptions>(o => o.Key = key);
-
-            // This measures what crosses the backplane: a reader that falls behind on a loaded machine must not be
-            // closed as a slow consumer (1008 send queue overflow), which would count its publications as missing.
-            sockets.Services.Configure<SessionSocketOptions>(o => o.MaxQueuedMessages = 1_000_000);
-            sockets
-                .AddPostgreSqlStore(o =>
-                {
-                    o.ConnectionString = connectionString;
-                    o.EnsureSchema = true;
-                    o.Table.SchemaName = schema;
-                })
-                .AddPostgreSqlBackplane(o =>
-                {
-                    o.Channel = "ch_" + schema;
-                    o.SchemaName = schema;
-                })
-                .AddPostgreSqlChannels(o => o.SchemaName = schema);
-        });
-
     private static async Task<TwoNodeResult> RunAsync(BenchHost a, string channel, List<InMemoryConnection> clients, int publishers, TimeSpan warmup, TimeSpan duration, TextWriter? log)
     {
         var state = new Deliveries(publishers, clients.Count);
@@ -132,7 +115,7 @@ internal static class TwoNodeChannels
                     await a.Endpoint.Hub.PublishAsync(channel, "bench", new BenchData(p, n, sent));
                     state.Published(p, n);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+                catch (Exception ex) when (ex is NpgsqlException or StackExchange.Redis.RedisException or InvalidOperationException or TimeoutException)
                 {
                     state.Error(ex, log);
                 }

@@ -41,8 +41,9 @@ else
     throw new InvalidOperationException($"Unknown SessionStore '{store}'. Use Sqlite (default) or PostgreSql.");
 }
 
-// --Backplane Redis --ConnectionStrings:Redis 127.0.0.1:6379: revocations, pushes, channel publications and presence
-// travel through Redis instead (sessions stay in the store); the same backplane key applies. Options: SessionSockets:Redis.
+// --Backplane Redis --ConnectionStrings:Redis 127.0.0.1:6379: revocations, pushes, channel publications, presence and the
+// rooms' history (a stream per room)
+// go through Redis instead (sessions stay in the store); the same backplane key applies. Options: SessionSockets:Redis.
 var backplane = builder.Configuration["Backplane"];
 if (string.Equals(backplane, "Redis", StringComparison.OrdinalIgnoreCase))
 {

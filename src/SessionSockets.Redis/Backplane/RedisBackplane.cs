@@ -133,6 +133,10 @@ internal sealed partial class RedisBackplane : BackgroundService, ISessionBackpl
         await sent.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Seals a kept publication with its offset and epoch inside the MAC, for the history script to publish.</summary>
+    internal byte[] Seal(BackplaneMessage message, long offset, string epoch) =>
+        _signer.Seal(BackplaneCodec.Encode(NodeId, message, offset: offset, epoch: epoch));
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);

@@ -26,6 +26,18 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>The prefix of the keys of channel <paramref name="channel"/> (the scripts build the other keys from it).</summary>
     public string Presence(string channel) => $"{prefix}:presence:{channel}";
 
+    /// <summary>
+    /// The hash of a channel's history position (<c>epoch</c>, <c>offset</c>). The channel is the key's hash tag, so on a
+    /// cluster it and <see cref="HistoryStream"/> share a slot (both keys are the same up to the end of the tag).
+    /// </summary>
+    public RedisKey HistoryMeta(string channel) => $"{prefix}:history:{{{channel}}}";
+
+    /// <summary>The stream of a channel's kept publications: entry id <c>offset-0</c>, fields <c>f</c> (the positioned frame) and <c>t</c> (Unix ms).</summary>
+    public RedisKey HistoryStream(string channel) => $"{prefix}:history:{{{channel}}}:stream";
+
+    /// <summary>The node id that has the next turn to publish in a channel with history, for a moment (see <c>HistoryScripts</c>).</summary>
+    public RedisKey HistoryClaim(string channel) => $"{prefix}:history:{{{channel}}}:claim";
+
     /// <summary>The prefix of node keys (the sweep script builds a dead node's key from it).</summary>
     public string NodePrefix { get; } = prefix + ":node:";
 

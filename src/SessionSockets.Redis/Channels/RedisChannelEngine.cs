@@ -12,7 +12,7 @@ namespace SessionSockets.Redis.Channels;
 /// <summary>
 /// <see cref="IChannelEngine"/> on Redis. Publications travel as a backplane kind of their own, sealed, on the backplane's
 /// one pub/sub channel: published first (a failure throws to the publisher and nothing is delivered here), then delivered
-/// on this node directly; the node skips its own echo. Presence lives in hashes per channel with a heartbeat per node
+/// on this node directly; the node skips its own echo. History is a stream per channel (<c>.History</c>). Presence lives in hashes per channel with a heartbeat per node
 /// (<see cref="PresenceScripts"/>): a node that stops renewing it drops out after <see cref="RedisChannelOptions.NodeTimeout"/>,
 /// and the next node to sweep publishes the <c>presence.leave</c> of its users. The node keeps a copy of what it set, and
 /// writes it again after every re-subscription, so a Redis that restarted empty learns this node's members back.
@@ -35,6 +35,8 @@ internal sealed partial class RedisChannelEngine : BackgroundService, IChannelEn
         _time = time;
         _logger = logger;
         _presence = new PresenceScripts(backplane.Keys);
+        History = new HistoryScripts(backplane.Keys);
+        Sequencer = new RedisChannelSequencer(ReadMissedAsync, logger);
         backplane.PublicationReceiver = OnRemoteAsync;
     }
 
@@ -48,9 +50,9 @@ internal sealed partial class RedisChannelEngine : BackgroundService, IChannelEn
     public async ValueTask<long> PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publication);
-        if (publication.History is not null)
+        if (publication.History is { } limits)
         {
-            throw HistoryNotSupported();
+            return await PublishWithHistoryAsync(publication, limits, cancellationToken).ConfigureAwait(false);
         }
 
         await _backplane.SendAsync(new BackplaneMessage(BackplaneMessageKind.ChannelMessage, publication.Channel, publication.Frame), cancellationToken)
@@ -62,9 +64,6 @@ internal sealed partial class RedisChannelEngine : BackgroundService, IChannelEn
 
         return 0;
     }
-
-    public ValueTask<ChannelHistoryRead> ReadSinceAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, CancellationToken cancellationToken = default) =>
-        throw HistoryNotSupported();
 
     public IDisposable Subscribe(Func<ChannelPublication, CancellationToken, ValueTask> receiver)
     {
@@ -189,9 +188,6 @@ internal sealed partial class RedisChannelEngine : BackgroundService, IChannelEn
         }
     }
 
-    private static NotSupportedException HistoryNotSupported() => new(
-        "The Redis channel engine does not keep channel history yet: remove History(...) from the namespace, or use the in-process or SQLite engine.");
-
     // The same push the core writes for a leave on its own node (PROTOCOL.md section 12).
     private static byte[] LeaveFrame(string channel, string userId)
     {
@@ -212,10 +208,25 @@ internal sealed partial class RedisChannelEngine : BackgroundService, IChannelEn
 
     private long ExpiresAt() => (_time.GetUtcNow() + _options.NodeTimeout).ToUnixTimeMilliseconds();
 
-    private ValueTask OnRemoteAsync(BackplaneMessage message, CancellationToken cancellationToken) =>
-        message.Target is { } channel && Volatile.Read(ref _receiver) is { } receiver
-            ? receiver(new ChannelPublication(channel, message.Payload), cancellationToken)
-            : ValueTask.CompletedTask;
+    // A kept publication carries its offset and epoch in the sealed message: it is delivered positioned, in order.
+    private ValueTask OnRemoteAsync(BackplaneMessage message, CancellationToken cancellationToken)
+    {
+        if (message.Target is not { } channel)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var receiver = Volatile.Read(ref _receiver);
+        var offset = BackplaneCodec.OffsetOf(message);
+        if (offset == 0)
+        {
+            return receiver?.Invoke(new ChannelPublication(channel, message.Payload), cancellationToken) ?? ValueTask.CompletedTask;
+        }
+
+        var epoch = BackplaneCodec.EpochOf(message) ?? string.Empty;
+        Remember(channel, epoch, offset);
+        return Sequencer.DeliverAsync(new ChannelPublication(channel, message.Payload, offset), epoch, receiver, cancellationToken);
+    }
 
     private sealed class ReceiverHandle(RedisChannelEngine owner, Func<ChannelPublication, CancellationToken, ValueTask> receiver) : IDisposable
     {

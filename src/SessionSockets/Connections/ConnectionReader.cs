@@ -24,7 +24,7 @@ internal sealed class ConnectionReader
     private readonly ConnectionClose _close;
     private readonly ConnectionWriter _writer;
     private readonly ConnectionRateLimiter? _rate;
-    private readonly ChannelWriter<InboundMessage> _inbound;
+    private readonly IInboundQueue _inbound;
     private readonly SessionSocketEndpoint _endpoint;
     private readonly string _id;
     private readonly InboundBudget? _budget;
@@ -35,7 +35,7 @@ internal sealed class ConnectionReader
         ConnectionClose close,
         ConnectionWriter writer,
         ConnectionRateLimiter? rate,
-        ChannelWriter<InboundMessage> inbound,
+        IInboundQueue inbound,
         SessionSocketEndpoint endpoint,
         string id,
         InboundBudget? budget = null)
@@ -210,7 +210,7 @@ internal sealed class ConnectionReader
                 }
             }
 
-            await _inbound.WriteAsync(new InboundMessage(buffer, count), token).ConfigureAwait(false);
+            await _inbound.Writer.WriteAsync(new InboundMessage(buffer, count), token).ConfigureAwait(false);
         }
     }
 
@@ -289,3 +289,10 @@ internal sealed class ConnectionReader
 
 /// <summary>One whole message read from the socket: a rented buffer the dispatch loop returns to the pool.</summary>
 internal readonly record struct InboundMessage(byte[] Buffer, int Length);
+
+/// <summary>Where the receive loop puts whole messages for dispatch; the queue may be made when the first one arrives.</summary>
+internal interface IInboundQueue
+{
+    /// <summary>The queue's writer (only the receive loop writes).</summary>
+    ChannelWriter<InboundMessage> Writer { get; }
+}

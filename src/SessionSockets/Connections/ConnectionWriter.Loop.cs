@@ -1,13 +1,13 @@
 using System.Net.WebSockets;
+using System.Threading.Channels;
 
 namespace SessionSockets.Connections;
 
 /// <summary>The writer's asynchronous paths: the writer loop, a direct send that did not finish at once, waiting for room.</summary>
 internal sealed partial class ConnectionWriter
 {
-    private async Task WriteLoopAsync()
+    private async Task WriteLoopAsync(ChannelReader<byte[]> reader)
     {
-        var reader = _outbound.Reader;
         var token = _close.Aborted;
         var gateHeld = false;
         try
@@ -86,9 +86,9 @@ internal sealed partial class ConnectionWriter
         deadline.CancelAfter(_endpoint.CloseTimeout);
         try
         {
-            while (await _outbound.Writer.WaitToWriteAsync(deadline.Token).ConfigureAwait(false))
+            while (await Outbound.WaitToWriteAsync(deadline.Token).ConfigureAwait(false))
             {
-                if (_outbound.Writer.TryWrite(frame))
+                if (Outbound.TryWrite(frame))
                 {
                     return;
                 }

@@ -14,7 +14,11 @@ internal sealed partial class ConnectionWriter : IDisposable
     private readonly ConnectionClose _close;
     private readonly SessionSocketEndpoint _endpoint;
     private readonly string _id;
-    private readonly Channel<byte[]> _outbound;
+
+    // The queue and its loop are made on first use (issue 18): a connection whose frames all go out directly, as an
+    // idle one's keep-alive-only life does, never pays for a bounded channel, its four cached waiters and a parked loop.
+    private Channel<byte[]>? _outbound;
+    private Task? _loop;
 
     // Who may write to the socket: the writer loop for queued frames, or a handler's own thread sending its frame
     // directly when nothing is queued or being sent (no hand-off to another thread on the request/reply path).
@@ -31,12 +35,9 @@ internal sealed partial class ConnectionWriter : IDisposable
         _close = close;
         _endpoint = endpoint;
         _id = id;
-        _outbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(endpoint.Options.MaxQueuedMessages)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
     }
+
+    private ChannelWriter<byte[]> Outbound => (Volatile.Read(ref _outbound) ?? CreateOutbound()).Writer;
 
     /// <summary>Queues a serialised envelope. Returns false when the connection is closing or its queue overflowed.</summary>
     public bool Enqueue(byte[] frame)
@@ -57,7 +58,7 @@ internal sealed partial class ConnectionWriter : IDisposable
     /// </summary>
     public ValueTask EnqueueFromHandlerAsync(byte[] frame, CancellationToken cancellationToken)
     {
-        if (TrySendDirect(frame) || _outbound.Writer.TryWrite(frame))
+        if (TrySendDirect(frame) || Outbound.TryWrite(frame))
         {
             return ValueTask.CompletedTask;
         }
@@ -78,7 +79,7 @@ internal sealed partial class ConnectionWriter : IDisposable
     public void TryQueueNotice(byte[] frame)
     {
         Interlocked.Increment(ref _unsent);
-        if (!_outbound.Writer.TryWrite(frame))
+        if (!Outbound.TryWrite(frame))
         {
             Interlocked.Decrement(ref _unsent);
         }
@@ -88,11 +89,11 @@ internal sealed partial class ConnectionWriter : IDisposable
     public bool TryQueueFinal(byte[] frame)
     {
         Interlocked.Increment(ref _unsent);
-        return _outbound.Writer.TryWrite(frame);
+        return Outbound.TryWrite(frame);
     }
 
     /// <summary>Nothing more is queued; the writer loop flushes what is there, then sends the close frame.</summary>
-    public void Complete() => _outbound.Writer.TryComplete();
+    public void Complete() => Outbound.TryComplete();
 
     /// <summary>
     /// Backpressure for the connection's own messages: one is handled only when its reply has room in the send queue,
@@ -107,19 +108,65 @@ internal sealed partial class ConnectionWriter : IDisposable
             return new ValueTask<bool>(true);
         }
 
-        var room = _outbound.Writer.WaitToWriteAsync(token);
+        var room = Outbound.WaitToWriteAsync(token);
         return room.IsCompletedSuccessfully ? room : WaitForSendRoomSlowAsync(room, token);
     }
 
-    /// <summary>The writer loop: sends queued frames in order, then the close frame. Ends when the queue is completed.</summary>
-    public Task RunAsync() => WriteLoopAsync();
+    /// <summary>
+    /// The writer loop: sends queued frames in order, then the close frame. Ends when the queue is completed. The loop
+    /// starts with the queue, on the first frame that has to wait; this starts it if nothing has yet.
+    /// </summary>
+    public Task RunAsync()
+    {
+        if (Volatile.Read(ref _outbound) is null)
+        {
+            CreateOutbound();
+        }
+
+        return Volatile.Read(ref _loop)!;
+    }
 
     /// <summary>The semaphore holds no wait handle; disposing it makes a late direct send find the gate closed.</summary>
     public void Dispose() => _sendGate.Dispose();
 
+    private Channel<byte[]> CreateOutbound()
+    {
+        // Once per connection at most, so a lock (on this internal object, which nothing else locks) costs nothing
+        // that matters, and it makes the queue and its loop appear together: whoever sees the queue sees the loop.
+        lock (this)
+        {
+            if (_outbound is { } existing)
+            {
+                return existing;
+            }
+
+            var created = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(_endpoint.Options.MaxQueuedMessages)
+            {
+                SingleReader = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+            // The loop first, then the queue: a thread that finds the queue without the lock finds the loop too. The
+            // first frame may come from any thread (a push from another request): the loop must not keep its context.
+            if (ExecutionContext.IsFlowSuppressed())
+            {
+                _loop = WriteLoopAsync(created.Reader);
+            }
+            else
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _loop = WriteLoopAsync(created.Reader);
+                }
+            }
+
+            Volatile.Write(ref _outbound, created);
+            return created;
+        }
+    }
+
     private bool TryQueue(byte[] frame)
     {
-        if (_outbound.Writer.TryWrite(frame))
+        if (Outbound.TryWrite(frame))
         {
             return true;
         }

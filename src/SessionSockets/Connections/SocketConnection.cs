@@ -14,13 +14,14 @@ namespace SessionSockets.Connections;
 /// <see cref="ConnectionClose"/> state machine, the <see cref="ConnectionSession"/> and the rate limiter. Handlers see
 /// it only as an <see cref="IMessageConnection"/>.
 /// </summary>
-internal sealed class SocketConnection : IChannelSubscriber, IDisposable
+internal sealed class SocketConnection : IChannelSubscriber, IInboundQueue, IDisposable
 {
     private const int InboundCapacity = 8;
     private static long s_nextId;
 
     private readonly WebSocket _socket;
-    private readonly Channel<InboundMessage> _inbound;
+    private Channel<InboundMessage>? _inbound;
+    private Task? _dispatchLoop;
     private readonly ConnectionClose _close;
     private readonly ConnectionWriter _writer;
     private readonly ConnectionReader _reader;
@@ -35,21 +36,11 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
         _socket = socket;
         Id = Interlocked.Increment(ref s_nextId).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
-        // Synchronous continuations: a message read by the receive loop is dispatched, and its reply written, on the
-        // same thread whenever the next loop is idle and nothing on the way has to wait; the loops only part ways when
-        // a handler or a send really waits. Backpressure (WaitForSendRoomAsync) keeps the send queue from overflowing.
-        _inbound = Channel.CreateBounded<InboundMessage>(new BoundedChannelOptions(InboundCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = true,
-        });
         _close = new ConnectionClose(socket, endpoint.Time, endpoint.CloseTimeout);
         _writer = new ConnectionWriter(socket, _close, endpoint, Id);
         _close.Attach(_writer);
         _budget = InboundBudget.For(endpoint.Options);
-        _reader = new ConnectionReader(socket, _close, _writer, ConnectionRateLimiter.Create(endpoint.Options.RateLimit, endpoint.Time), _inbound.Writer, endpoint, Id, _budget);
+        _reader = new ConnectionReader(socket, _close, _writer, ConnectionRateLimiter.Create(endpoint.Options.RateLimit, endpoint.Time), this, endpoint, Id, _budget);
         _session = new ConnectionSession(_close, endpoint, Id, OnSessionChanged);
         _handlers = new HandlerInvoker(this);
 
@@ -79,23 +70,28 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
     {
         _session.Start(initialSession, revocationGeneration);
 
-        var writer = _writer.RunAsync();
-        var dispatcher = DispatchLoopAsync();
         await _reader.RunAsync().ConfigureAwait(false);
 
         // The client is gone or the close handshake is over: stop whatever still runs.
-        _inbound.Writer.TryComplete();
+        _inbound?.Writer.TryComplete();
         if (!IsClosing)
         {
             RequestClose(WebSocketCloseStatus.NormalClosure, null);
         }
 
-        await dispatcher.ConfigureAwait(false);
-        await writer.ConfigureAwait(false);
+        if (_dispatchLoop is not null)
+        {
+            await _dispatchLoop.ConfigureAwait(false);
+        }
+
+        await _writer.RunAsync().ConfigureAwait(false);
         _session.Stop();
         await Endpoint.Channels.ConnectionClosedAsync(this).ConfigureAwait(false);
         _session.Release();
     }
+
+    /// <inheritdoc/>
+    ChannelWriter<InboundMessage> IInboundQueue.Writer => (_inbound ?? StartDispatch()).Writer;
 
     /// <summary>Queues a serialised envelope. Returns false when the connection is closing or its queue overflowed.</summary>
     public bool Enqueue(byte[] frame) => _writer.Enqueue(frame);
@@ -154,9 +150,27 @@ internal sealed class SocketConnection : IChannelSubscriber, IDisposable
         _handlers.Cancel();
     }
 
-    private async Task DispatchLoopAsync()
+    private Channel<InboundMessage> StartDispatch()
     {
-        var reader = _inbound.Reader;
+        // Made on the first message, by the receive loop (the only writer; RunAsync reads the fields after it ended):
+        // a connection that never sends anything keeps no queue and no parked loop (issue 18).
+        // Synchronous continuations: a message read by the receive loop is dispatched, and its reply written, on the
+        // same thread whenever the next loop is idle and nothing on the way has to wait; the loops only part ways when
+        // a handler or a send really waits. Backpressure (WaitForSendRoomAsync) keeps the send queue from overflowing.
+        var inbound = Channel.CreateBounded<InboundMessage>(new BoundedChannelOptions(InboundCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = true,
+        });
+        _inbound = inbound;
+        _dispatchLoop = DispatchLoopAsync(inbound.Reader);
+        return inbound;
+    }
+
+    private async Task DispatchLoopAsync(ChannelReader<InboundMessage> reader)
+    {
         var token = _close.Closing;
         var dispatcher = Endpoint.Dispatcher;
         try

@@ -11,8 +11,10 @@ internal sealed class HandlerInvoker : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
-    private CancellationTokenSource _cancellation;
-    private ConnectionMessageContext _context;
+    // Both made on the first message (issue 18): a connection that only sits idle never pays for them (the source
+    // carries a timer of its own, armed or not).
+    private CancellationTokenSource? _cancellation;
+    private ConnectionMessageContext? _context;
     private int _closed;
 
     public HandlerInvoker(IMessageConnection connection)
@@ -21,8 +23,6 @@ internal sealed class HandlerInvoker : IDisposable
         Endpoint = connection.Endpoint;
         _time = Endpoint.Time;
         _timeout = Endpoint.Options.HandlerTimeout;
-        _cancellation = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-        _context = new ConnectionMessageContext(connection);
     }
 
     public IMessageConnection Connection { get; }
@@ -33,7 +33,8 @@ internal sealed class HandlerInvoker : IDisposable
     /// The context reused for every message of this connection (they are handled one at a time); replaced only when a
     /// handler outlives its timeout and keeps the old one.
     /// </summary>
-    public ConnectionMessageContext Context => Volatile.Read(ref _context);
+    public ConnectionMessageContext Context =>
+        Volatile.Read(ref _context) ?? Interlocked.CompareExchange(ref _context, new ConnectionMessageContext(Connection), null) ?? _context;
 
     /// <summary>
     /// The token for the handler of one message: cancelled after <see cref="SessionSocketOptions.HandlerTimeout"/> or
@@ -42,6 +43,13 @@ internal sealed class HandlerInvoker : IDisposable
     public CancellationToken Begin()
     {
         var source = Volatile.Read(ref _cancellation);
+        if (source is null)
+        {
+            // Messages are handled one at a time, so only this thread makes it; Cancel checks it after marking closed.
+            source = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+            Volatile.Write(ref _cancellation, source);
+        }
+
         if (_timeout != Timeout.InfiniteTimeSpan)
         {
             source.CancelAfter(_timeout);
@@ -59,7 +67,7 @@ internal sealed class HandlerInvoker : IDisposable
     public void End()
     {
         var source = Volatile.Read(ref _cancellation);
-        if (source.TryReset())
+        if (source is null || source.TryReset())
         {
             return;
         }
@@ -77,7 +85,10 @@ internal sealed class HandlerInvoker : IDisposable
     public void Cancel()
     {
         Interlocked.Exchange(ref _closed, 1);
-        CancelQuietly(Volatile.Read(ref _cancellation));
+        if (Volatile.Read(ref _cancellation) is { } source)
+        {
+            CancelQuietly(source);
+        }
     }
 
     /// <summary>
@@ -86,12 +97,13 @@ internal sealed class HandlerInvoker : IDisposable
     /// </summary>
     public void Abandon(Task handler, string type)
     {
-        var abandoned = Interlocked.Exchange(ref _context, new ConnectionMessageContext(Connection));
+        // A handler ran, so it had the context: the field is set.
+        var abandoned = Interlocked.Exchange(ref _context, new ConnectionMessageContext(Connection))!;
         abandoned.Abandon();
         _ = ObserveAbandonedAsync(handler, abandoned, type);
     }
 
-    public void Dispose() => Volatile.Read(ref _cancellation).Dispose();
+    public void Dispose() => Volatile.Read(ref _cancellation)?.Dispose();
 
     private async Task ObserveAbandonedAsync(Task handler, ConnectionMessageContext context, string type)
     {

@@ -9,86 +9,11 @@ namespace SessionSockets.PostgreSql.Tests.Channels;
 /// History and recovery across two nodes on one real PostgreSQL database (PROTOCOL.md section 11): offsets are taken in
 /// the database, one transaction per publication, so they are global per channel; a failed publication uses none.
 /// </summary>
+/// <remarks>The rows every engine shares (offsets global, recovery across nodes, exactly once, presence, a silent node) are in the two-node suite, tests/Shared/TwoNodes.</remarks>
 [TestFixture]
 [NonParallelizable]
 public sealed class MultiNodeHistoryTests() : NodeFixture("hist")
 {
-    [Test]
-    public async Task PublishedOnAWhileAway_ResubscribeOnBWithSince_RecoversEverythingInOrder_ThenLive()
-    {
-        var (a, b) = (await StartAsync(), await StartAsync());
-        var first = await ConnectAsAsync(a, "alice");
-        var reply = await first.SubscribedAsync("feed:news");
-        Assert.That(reply.GetProperty("data").GetProperty("offset").GetInt64(), Is.Zero);
-        var epoch = reply.GetProperty("data").Str("epoch")!;
-        Assert.That(await a.Hub.PublishAsync("feed:news", "news", new { n = 1 }), Is.EqualTo(1));
-        Assert.That((await first.ReceiveAsync(m => m.Str("type") == "news", TimeSpan.FromSeconds(5))).GetProperty("offset").GetInt64(), Is.EqualTo(1));
-        await first.CloseAsync();
-
-        for (var n = 2; n <= 6; n++)
-        {
-            Assert.That(await a.Hub.PublishAsync("feed:news", "news", new { n }), Is.EqualTo(n));
-        }
-
-        var back = await ConnectAsAsync(b, "alice");
-        var resumed = await back.RequestAsync("subscribe", new { channel = "feed:news", since = new { epoch, offset = 1 } });
-        Assert.That(resumed.GetProperty("data").ToString(), Is.EqualTo($$"""{"channel":"feed:news","epoch":"{{epoch}}","offset":6,"recovered":true}"""));
-        var recovered = await back.ReceiveUntilAsync(m => m.Str("type") == "news" && m.GetProperty("offset").GetInt64() == 6, TimeSpan.FromSeconds(5));
-        Assert.That(Offsets(recovered), Is.EqualTo(new long[] { 2, 3, 4, 5, 6 }));
-        Assert.That(recovered.Where(m => m.Str("type") == "news").Select(m => m.GetProperty("data").GetProperty("n").GetInt32()), Is.EqualTo(new[] { 2, 3, 4, 5, 6 }));
-
-        Assert.That(await b.Hub.PublishAsync("feed:news", "news", new { n = 7 }), Is.EqualTo(7));
-        var live = await back.ReceiveAsync(m => m.Str("type") == "news", TimeSpan.FromSeconds(5));
-        Assert.That(live.GetProperty("offset").GetInt64(), Is.EqualTo(7));
-        Assert.That(Offsets(await back.DrainAsync()), Is.Empty, "each publication exactly once");
-    }
-
-    [Test]
-    public async Task Offsets_AreGlobalPerChannel_AcrossNodes_AndEverySubscriberSeesThemInOrder()
-    {
-        var (a, b) = (await StartAsync(), await StartAsync());
-        var onA = await ConnectAsAsync(a, "alice");
-        var onB = await ConnectAsAsync(b, "bob");
-        await onA.SubscribedAsync("feed:x");
-        await onB.SubscribedAsync("feed:x");
-
-        var offsets = new List<long>();
-        for (var i = 0; i < 6; i++)
-        {
-            offsets.Add(await (i % 2 == 0 ? a : b).Hub.PublishAsync("feed:x", "news", new { i }));
-        }
-
-        Assert.That(offsets, Is.EqualTo(new long[] { 1, 2, 3, 4, 5, 6 }));
-        foreach (var client in new[] { onA, onB })
-        {
-            var got = await client.ReceiveUntilAsync(m => m.Str("type") == "news" && m.GetProperty("offset").GetInt64() == 6, TimeSpan.FromSeconds(5));
-            Assert.That(Offsets(got), Is.EqualTo(new long[] { 1, 2, 3, 4, 5, 6 }));
-        }
-
-        // Another channel counts on its own.
-        Assert.That(await b.Hub.PublishAsync("feed:y", "news", new { i = 0 }), Is.EqualTo(1));
-    }
-
-    [Test]
-    public async Task ConcurrentPublications_OnAAndB_TakeTwoDistinctConsecutiveOffsets_Repeatedly()
-    {
-        var (a, b) = (await StartAsync(), await StartAsync());
-        var watcher = await ConnectAsAsync(b, "watcher");
-        await watcher.SubscribedAsync("feed:race");
-        long top = 0;
-        for (var round = 0; round < 25; round++)
-        {
-            var onA = a.Hub.PublishAsync("feed:race", "news", new { round, node = "a" }).AsTask();
-            var onB = b.Hub.PublishAsync("feed:race", "news", new { round, node = "b" }).AsTask();
-            var pair = await Task.WhenAll(onA, onB);
-            Assert.That(pair.Order(), Is.EqualTo(new[] { top + 1, top + 2 }), $"round {round}");
-            top += 2;
-        }
-
-        var got = await watcher.ReceiveUntilAsync(m => m.Str("type") == "news" && m.GetProperty("offset").GetInt64() == top, TimeSpan.FromSeconds(10));
-        Assert.That(Offsets(got), Is.EqualTo(Enumerable.Range(1, (int)top).Select(n => (long)n)), "delivered in offset order, no gap, no duplicate");
-    }
-
     [Test]
     public async Task StoreFailsMidPublish_PublisherGetsAnError_NoOffsetIsUsed_AndNoSubscriberSeesAGap()
     {

@@ -54,22 +54,35 @@ public abstract class RedisNodeFixture
     protected void Track(IAsyncDisposable disposable) => _disposables.Add(disposable);
 
     /// <summary>Starts a node on this test's schema and prefix, and waits until its backplane is subscribed.</summary>
-    protected async Task<TestHost> StartNodeAsync(Action<ISessionSocketsBuilder>? more = null)
+    protected async Task<TestHost> StartNodeAsync(Action<ISessionSocketsBuilder>? more = null, TimeProvider? time = null)
+    {
+        var node = await StartNodeAsync(Schema, Prefix, more, time);
+        Track(node);
+        return node;
+    }
+
+    /// <summary>Starts a node with its sessions in <paramref name="schema"/> and its Redis keys under <paramref name="prefix"/>, and waits until it is subscribed.</summary>
+    internal static async Task<TestHost> StartNodeAsync(string schema, string prefix, Action<ISessionSocketsBuilder>? more, TimeProvider? time = null)
     {
         var node = await TestHost.StartAsync(
-            o => o.RevalidationInterval = TimeSpan.FromMinutes(10),
+            o =>
+            {
+                o.RevalidationInterval = TimeSpan.FromMinutes(10);
+                o.RateLimit.MessagesPerSecond = 0;
+            },
             handlers: more,
+            time: time,
             store: b => b
                 .AddPostgreSqlStore(o =>
                 {
                     o.ConnectionString = PostgresServer.ConnectionString;
                     o.EnsureSchema = true;
-                    o.Table.SchemaName = Schema;
+                    o.Table.SchemaName = schema;
                 })
                 .AddRedisBackplane(o =>
                 {
                     o.ConnectionString = RedisServer.ConnectionString;
-                    o.ChannelPrefix = Prefix;
+                    o.ChannelPrefix = prefix;
                 }),
             services: s =>
             {
@@ -77,8 +90,16 @@ public abstract class RedisNodeFixture
                 s.AddHealthChecks().AddRedisBackplaneCheck();
             },
             pipeline: app => app.MapHealthChecks("/healthz", new HealthCheckOptions()));
-        Track(node);
-        await WaitUntilAsync(() => node.Backplane().IsSubscribed, TimeSpan.FromSeconds(10), "the node's first subscription");
+        try
+        {
+            await WaitUntilAsync(() => node.Backplane().IsSubscribed, TimeSpan.FromSeconds(10), "the node's first subscription");
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+
         return node;
     }
 

@@ -138,7 +138,7 @@ public class ConnectionReaderTests
     }
 
     private ConnectionReader Create(ConnectionTestBed bed, ConnectionRateLimiter? rate = null) =>
-        new(bed.Server, bed.Close, bed.Writer, rate, _inbound.Writer, bed.Endpoint, "test");
+        new(bed.Server, bed.Close, bed.Writer, rate, new TestInboundQueue(_inbound.Writer), bed.Endpoint, "test");
 
     private static async Task SendAsync(ConnectionTestBed bed, string text, bool endOfMessage)
     {

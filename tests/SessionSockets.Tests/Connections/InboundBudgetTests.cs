@@ -18,7 +18,7 @@ public class InboundBudgetTests
         await using var bed = new ConnectionTestBed(o => o.MaxMessageSize = Max);
         var inbound = Channel.CreateUnbounded<InboundMessage>();
         var budget = new InboundBudget(4L * Max);
-        var reader = new ConnectionReader(bed.Server, bed.Close, bed.Writer, null, inbound.Writer, bed.Endpoint, "test", budget);
+        var reader = new ConnectionReader(bed.Server, bed.Close, bed.Writer, null, new TestInboundQueue(inbound.Writer), bed.Endpoint, "test", budget);
         var reading = reader.RunAsync();
         using var timeout = new CancellationTokenSource(TestClient.DefaultTimeout);
         var payload = new byte[Max];
