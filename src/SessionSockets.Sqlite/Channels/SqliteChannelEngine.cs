@@ -112,7 +112,9 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, ID
             return;
         }
 
+        // The queue closes first, before anything awaits: a publication from now on throws instead of being queued.
         _disposed = true;
+        _writer.Close();
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _sweep.ConfigureAwait(false);
         await _writer.DisposeAsync().ConfigureAwait(false);
