@@ -6,8 +6,9 @@
 #   N=10000 D=15 bash benchmarks/idle.sh                 # the sample, the load tool (ClientWebSocket), sid cookie
 #   N=10000 D=15 bash benchmarks/idle.sh --server raw    # RawEcho (raw Kestrel + UseWebSockets), no auth
 #   GCDUMP=1 bash benchmarks/idle.sh                     # also the gcdump's top 25 types by bytes during the hold
+#   CLIENT=node bash benchmarks/idle.sh                  # the client of another stack: node + ws (benchmarks/node-client)
 #
-# Knobs: N (10000), D (15 s idle, >= 15 for the figure), SERVER (sample | raw; or --server), SETTLE (3 s after
+# Knobs: N (10000), CLIENT (dotnet | node; or --client), D (15 s idle, >= 15 for the figure), SERVER (sample | raw; or --server), SETTLE (3 s after
 # the last connect before the idle window starts), KEEPALIVE (15 s) and KEEPALIVE_TIMEOUT (30 s) for both servers,
 # PORT (5290; it must be free), GCDUMP (0), BUILD (1; 0 uses the existing Release builds), SERVER_ARGS (more server arguments).
 # The sample runs with --SessionSockets:RateLimit:MessagesPerSecond 0 --SessionSockets:RateLimit:HandshakesPerSecond 0
@@ -18,14 +19,16 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 N=${N:-10000} D=${D:-15} SERVER=${SERVER:-sample} SETTLE=${SETTLE:-3} PORT=${PORT:-5290} GCDUMP=${GCDUMP:-0}
-KEEPALIVE=${KEEPALIVE:-15} KEEPALIVE_TIMEOUT=${KEEPALIVE_TIMEOUT:-30} BUILD=${BUILD:-1}
+CLIENT=${CLIENT:-dotnet} KEEPALIVE=${KEEPALIVE:-15} KEEPALIVE_TIMEOUT=${KEEPALIVE_TIMEOUT:-30} BUILD=${BUILD:-1}
 while [ $# -gt 0 ]; do
   case $1 in
     --server) SERVER=$2; shift 2 ;;
-    *) echo "unknown argument $1 (use --server sample|raw)" >&2; exit 2 ;;
+    --client) CLIENT=$2; shift 2 ;;
+    *) echo "unknown argument $1 (use --server sample|raw, --client dotnet|node)" >&2; exit 2 ;;
   esac
 done
 case $SERVER in sample|raw) ;; *) echo "SERVER is sample or raw" >&2; exit 2 ;; esac
+case $CLIENT in dotnet|node) ;; *) echo "CLIENT is dotnet or node" >&2; exit 2 ;; esac
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 limit=$(ulimit -n)
@@ -44,6 +47,10 @@ if [ "$BUILD" = 1 ]; then
   for project in samples/Chat/Chat.csproj benchmarks/baselines/RawEcho/RawEcho.csproj benchmarks/SessionSockets.LoadTest/SessionSockets.LoadTest.csproj; do
     dotnet build "$project" -c Release -nologo -v quiet >/dev/null
   done
+fi
+
+if [ "$CLIENT" = node ] && [ ! -d benchmarks/node-client/node_modules/ws ]; then
+  (cd benchmarks/node-client && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sessionsockets-idle.XXXXXX")
@@ -79,8 +86,14 @@ sleep 1
 if ! kill -0 "$server_pid" 2>/dev/null; then cat "$work/server.log" >&2; echo "the server exited at start" >&2; exit 1; fi
 echo "== $SERVER (pid $server_pid, fresh) on 127.0.0.1:$PORT, keep-alive ${KEEPALIVE} s / ${KEEPALIVE_TIMEOUT} s; load $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
-dotnet benchmarks/SessionSockets.LoadTest/bin/Release/net10.0/SessionSockets.LoadTest.dll run --url "http://127.0.0.1:$PORT" \
-  --mode hold --auth "$auth" --connections "$N" --sessions "$N" --connect-concurrency 64 --settle "$SETTLE" \
-  --duration $((D + SETTLE)) --server-pid "$server_pid" --probe "bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\"" || status=$?
-echo "server=$SERVER client=dotnet connections=$N idle_s=$D load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+probe="bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\""
+if [ "$CLIENT" = dotnet ]; then
+  dotnet benchmarks/SessionSockets.LoadTest/bin/Release/net10.0/SessionSockets.LoadTest.dll run --url "http://127.0.0.1:$PORT" \
+    --mode hold --auth "$auth" --connections "$N" --sessions "$N" --connect-concurrency 64 --settle "$SETTLE" \
+    --duration $((D + SETTLE)) --server-pid "$server_pid" --probe "$probe" || status=$?
+else
+  node benchmarks/node-client/client.mjs --url "http://127.0.0.1:$PORT" --mode hold --auth "$auth" --connections "$N" \
+    --sessions "$N" --concurrency 64 --settle "$SETTLE" --duration "$D" --server-pid "$server_pid" --probe "$probe" || status=$?
+fi
+echo "server=$SERVER client=$CLIENT connections=$N idle_s=$D load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status
