@@ -10,6 +10,9 @@
 # Knobs: ROUNDS (5; a server on this 2-core VM runs in one of two speed modes, see docs/benchmarks.md),
 # DURATION (8 s measured per load), WARMUP (2 s), HOLD (10000 idle connections),
 # MAX_HOLD (50000, capped by the open-file limit), SESSION_TOKENS (10000), BDN (1: run BenchmarkDotNet).
+# Issue 18: every hold runs on a freshly started server, sid cookie at the handshake, IDLE (15 s) idle, with the load
+# tool and again with Node ws (NODE_CLIENT=1; 0 skips it), heap from dotnet-gcdump (installed into benchmarks/.tools).
+# Each hold costs about IDLE + 25 s per client per server per round (5 rounds x 2 servers x 2 clients: ~7 min).
 # Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
@@ -31,8 +34,10 @@ CHANNEL_CONNECTIONS=${CHANNEL_CONNECTIONS:-10000}
 CHANNEL_SUBSCRIPTIONS=${CHANNEL_SUBSCRIPTIONS:-10}
 CHANNEL_COUNT=${CHANNEL_COUNT:-1000}
 TWO_NODES_PUBLISHERS=${TWO_NODES_PUBLISHERS:-4}
+IDLE=${IDLE:-15}
+NODE_CLIENT=${NODE_CLIENT:-1}
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500
+  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 IDLE=3
 fi
 TWO_NODES_DURATION=${TWO_NODES_DURATION:-$DURATION}
 
@@ -113,9 +118,19 @@ if [ "$CHANNELS" = 1 ]; then
   printf '\nFan-out to 1,000 subscribers and subscribe + unsubscribe are BenchmarkDotNet rows above (`FanOutBenchmarks.Publish` against its `Broadcast` baseline: Ratio <= 1.11 is >= 0.9 x the deliveries/s; `SubscriptionBenchmarks`: Allocated per pair).\n' >>"$extra"
 fi
 
+export TOOLS="$root/benchmarks/.tools"
+for tool in dotnet-counters dotnet-gcdump; do
+  if [ ! -x "$TOOLS/$tool" ]; then dotnet tool install "$tool" --version 10.0.750501 --tool-path "$TOOLS" >/dev/null; fi
+done
+node_args=()
+if [ "$NODE_CLIENT" = 1 ]; then
+  (cd benchmarks/node-client && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  node_args=(--node-client benchmarks/node-client/client.mjs)
+fi
+
 echo "== load: RawEcho vs sample, $ROUNDS rounds"
 dotnet benchmarks/SessionSockets.LoadTest/bin/Release/net10.0/SessionSockets.LoadTest.dll suite \
   --raw-echo benchmarks/baselines/RawEcho/bin/Release/net10.0/RawEcho.dll \
   --sample samples/Chat/bin/Release/net10.0/Chat.dll \
   --rounds "$ROUNDS" --duration "$DURATION" --warmup "$WARMUP" --hold "$HOLD" --max-hold "$MAX_HOLD" \
-  --session-tokens "$SESSION_TOKENS" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"
+  --session-tokens "$SESSION_TOKENS" --idle "$IDLE" --probe "bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\"" "${node_args[@]}" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"
