@@ -3,7 +3,7 @@
 # session cache hit/miss, fan-out to 1,000), then RawEcho and the sample alternately under the same load
 # (order flipped each round, >= 3 rounds), and writes the medians, their ratios and the machine to docs/benchmarks.md.
 #
-#   bash benchmarks/run.sh                 # full run, about 10-15 minutes on 2 cores
+#   bash benchmarks/run.sh                 # full run, about 25-30 minutes on 2 cores (issue 18's holds add ~15)
 #   ROUNDS=7 DURATION=10 bash benchmarks/run.sh
 #   QUICK=1 bash benchmarks/run.sh         # 1 round, short runs, no BenchmarkDotNet: checks the script only
 #
@@ -13,6 +13,9 @@
 # Issue 18: every hold runs on a freshly started server, sid cookie at the handshake, IDLE (15 s) idle, with the load
 # tool and again with Node ws (NODE_CLIENT=1; 0 skips it), heap from dotnet-gcdump (installed into benchmarks/.tools).
 # Each hold costs about IDLE + 25 s per client per server per round (5 rounds x 2 servers x 2 clients: ~7 min).
+# IDLE_CPU (60 s; 0 skips): 10,000 (HOLD) bound connections idle, sample and RawEcho at the same keep-alive, ~3 min.
+# CAPACITY (2000,5000,10000): the capacity model's sizes, fresh sample each, plus the max hold; least-squares slopes.
+# Shorter: ROUNDS=3 IDLE=15 IDLE_CPU=30 NODE_CLIENT=0 CAPACITY=2000,10000.
 # Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
@@ -35,9 +38,11 @@ CHANNEL_SUBSCRIPTIONS=${CHANNEL_SUBSCRIPTIONS:-10}
 CHANNEL_COUNT=${CHANNEL_COUNT:-1000}
 TWO_NODES_PUBLISHERS=${TWO_NODES_PUBLISHERS:-4}
 IDLE=${IDLE:-15}
+IDLE_CPU=${IDLE_CPU:-60}
+CAPACITY=${CAPACITY:-2000,5000,10000}
 NODE_CLIENT=${NODE_CLIENT:-1}
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 IDLE=3
+  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 IDLE=3 IDLE_CPU=3 CAPACITY=200,300
 fi
 TWO_NODES_DURATION=${TWO_NODES_DURATION:-$DURATION}
 
@@ -133,4 +138,4 @@ dotnet benchmarks/SessionSockets.LoadTest/bin/Release/net10.0/SessionSockets.Loa
   --raw-echo benchmarks/baselines/RawEcho/bin/Release/net10.0/RawEcho.dll \
   --sample samples/Chat/bin/Release/net10.0/Chat.dll \
   --rounds "$ROUNDS" --duration "$DURATION" --warmup "$WARMUP" --hold "$HOLD" --max-hold "$MAX_HOLD" \
-  --session-tokens "$SESSION_TOKENS" --idle "$IDLE" --probe "bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\"" "${node_args[@]}" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"
+  --session-tokens "$SESSION_TOKENS" --idle "$IDLE" --idle-cpu "$IDLE_CPU" --capacity "$CAPACITY" --probe "bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\"" "${node_args[@]}" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"

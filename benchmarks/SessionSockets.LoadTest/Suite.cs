@@ -15,7 +15,9 @@ namespace SessionSockets.LoadTest;
 /// <c>--session-tokens</c> (10000), <c>--out</c> (the Markdown file; the part between the result markers is replaced),
 /// <c>--extra</c> (a Markdown file appended to the results, e.g. BenchmarkDotNet's), <c>--port</c> (5180);
 /// issue 18: <c>--idle</c> (15 s idle per hold, each on a fresh server), <c>--probe</c> (the heap probe, see
-/// <see cref="ServerProbe"/>), <c>--node-client</c> (benchmarks/node-client/client.mjs: the holds again with Node ws).
+/// <see cref="ServerProbe"/>), <c>--node-client</c> (benchmarks/node-client/client.mjs: the holds and echo 64 again with
+/// Node ws), <c>--idle-cpu</c> (60 s: idle CPU of --hold connections, both servers; 0 skips), <c>--capacity</c>
+/// (2000,5000,10000: the capacity model's sizes below the max hold, fresh process each).
 /// </remarks>
 internal static class Suite
 {
@@ -38,6 +40,9 @@ internal static class Suite
         var idle = LoadOptions.Seconds(Arg("idle", "15"));
         var probe = args.GetValueOrDefault("probe");
         var nodeClient = args.TryGetValue("node-client", out var node) ? Path.GetFullPath(node) : null;
+        var idleCpu = LoadOptions.Seconds(Arg("idle-cpu", "60"));
+        var capacity = Arg("capacity", "2000,5000,10000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => LoadOptions.Int(v, "capacity")).ToList();
+        var capacityPoints = new List<(int Connections, LoadResult Result)>();
         var loadBefore = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         var started = Stopwatch.StartNew();
 
@@ -78,6 +83,17 @@ internal static class Suite
                         }
 
                         results.Add((round, server.Name, scenario, await RunOneAsync(server.Name, scenario, options, log, cancellationToken)));
+                    }
+
+                    if (nodeClient is not null)
+                    {
+                        log.WriteLine($"-- {server.Name}: echo 64 node");
+                        string[] echo =
+                        [
+                            "--mode", "echo", "--auth", server.Name == "RawEcho" ? "none" : "cookie", "--url", process.Url.ToString().TrimEnd('/'), "--connections", "64",
+                            "--duration", duration.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--warmup", warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--server-pid", $"{process.Pid}",
+                        ];
+                        results.Add((round, server.Name, "echo 64 node", await NodeClient.RunAsync(nodeClient, echo, log, cancellationToken) with { Mode = "echo 64 node" }));
                     }
 
                     if (server.Name == "sample")
@@ -127,15 +143,46 @@ internal static class Suite
                 }
             }
 
+            // Idle CPU with 10,000 (--hold) bound connections over a long window, default keep-alive, both servers, same run.
+            if (idleCpu > TimeSpan.Zero)
+            {
+                foreach (var server in servers)
+                {
+                    await using var process = await SuiteServer.StartAsync(server, port, work, log, cancellationToken);
+                    var options = new LoadOptions
+                    {
+                        Mode = "hold", Auth = server.Name == "RawEcho" ? "none" : "cookie", Connections = hold, Sessions = hold, Settle = TimeSpan.FromSeconds(3),
+                        Duration = idleCpu + TimeSpan.FromSeconds(3), Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64,
+                    };
+                    results.Add((1, server.Name, "idle cpu", await RunOneAsync(server.Name, "idle cpu", options, log, cancellationToken)));
+                }
+            }
+
+            // The capacity model: the sample at each size on a fresh process (the largest is the max hold below).
+            foreach (var size in capacity.Where(c => c > 0 && c < maxHold))
+            {
+                await using var process = await SuiteServer.StartAsync(servers[1], port, work, log, cancellationToken);
+                var options = new LoadOptions
+                {
+                    Mode = "hold", Auth = "cookie", Connections = size, Sessions = Math.Min(size, sessionTokens), Settle = TimeSpan.FromSeconds(3),
+                    Duration = idle + TimeSpan.FromSeconds(3), Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64, Probe = probe,
+                };
+                var result = await RunOneAsync("sample", $"capacity {size}", options, log, cancellationToken);
+                results.Add((1, "sample", $"capacity {size}", result));
+                capacityPoints.Add((size, result));
+            }
+
             if (maxHold > 0)
             {
                 await using var process = await SuiteServer.StartAsync(servers[1], port, work, log, cancellationToken);
                 var options = new LoadOptions
                 {
-                    Mode = "hold", Connections = maxHold, Sessions = Math.Min(maxHold, sessionTokens), Duration = TimeSpan.FromSeconds(10),
-                    Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64, Auth = "cookie",
+                    Mode = "hold", Connections = maxHold, Sessions = Math.Min(maxHold, sessionTokens), Settle = TimeSpan.FromSeconds(3), Duration = idle + TimeSpan.FromSeconds(3),
+                    Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64, Auth = "cookie", Probe = probe,
                 };
-                results.Add((1, "sample", $"hold {maxHold}", await RunOneAsync("sample", $"hold {maxHold}", options, log, cancellationToken)));
+                var result = await RunOneAsync("sample", $"hold {maxHold}", options, log, cancellationToken);
+                results.Add((1, "sample", $"hold {maxHold}", result));
+                capacityPoints.Add((maxHold, result));
             }
         }
         finally
@@ -145,6 +192,11 @@ internal static class Suite
 
         var loadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         var extra = args.TryGetValue("extra", out var extraPath) && File.Exists(extraPath) ? await File.ReadAllTextAsync(extraPath, cancellationToken) : null;
+        if (capacityPoints.Count > 0)
+        {
+            extra = CapacityModel.Report(capacityPoints) + (extra ?? string.Empty);
+        }
+
         var report = Report(results, hold, maxHold, sessionTokens, rounds, loadBefore, loadAfter, started.Elapsed, extra);
         log.WriteLine(report);
         Write(output, report);
@@ -199,6 +251,17 @@ internal static class Suite
                 Row($"managed heap per idle connection (bytes, live after a full GC), {client}", $"hold {hold}{suffix}", r => r.HeapPerConnectionBytes, "F0", (raw, ours) => (ours / raw, ours <= 10 * 1024), "≤ 10 KB (sample)");
                 Row($"server CPU while {hold:N0} sit idle (% of a core), {client}, same keep-alive", $"hold {hold}{suffix}", r => r.IdleCpuPercent, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.5), "≤ 1.5 ×");
             }
+        }
+
+        if (results.Any(r => r.Scenario == "echo 64 node"))
+        {
+            Row("server CPU per message (µs), 64 connections, Node ws client (issue 18)", "echo 64 node", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.1), "≤ 1.1 ×");
+            Row("server CPU per message (µs), 64 connections, load tool (issue 18 target)", "echo 64", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.1), "≤ 1.1 ×");
+        }
+
+        if (results.Any(r => r.Scenario == "idle cpu"))
+        {
+            Row($"server CPU while {hold:N0} bound connections idle (% of a core), long window, keep-alive 15 s / 30 s both", "idle cpu", r => r.IdleCpuPercent, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.5), "≤ 1.5 ×");
         }
 
         var cacheOn = Median("cache on", "session 64", r => r.MessagesPerSecond);
