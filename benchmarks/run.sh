@@ -15,7 +15,7 @@
 # Each hold costs about IDLE + 25 s per client per server per round (5 rounds x 2 servers x 2 clients: ~7 min).
 # IDLE_CPU (60 s; 0 skips): 10,000 (HOLD) bound connections idle, sample and RawEcho at the same keep-alive, ~3 min.
 # CAPACITY (2000,5000,10000): the capacity model's sizes, fresh sample each, plus the max hold; least-squares slopes.
-# Shorter: ROUNDS=3 IDLE=15 IDLE_CPU=30 NODE_CLIENT=0 CAPACITY=2000,10000.
+# PORT (5180; must be free, the suite refuses a port someone listens on). Shorter: ROUNDS=3 IDLE=15 IDLE_CPU=30 NODE_CLIENT=0 CAPACITY=2000,10000.
 # Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
@@ -138,4 +138,4 @@ dotnet benchmarks/SessionSockets.LoadTest/bin/Release/net10.0/SessionSockets.Loa
   --raw-echo benchmarks/baselines/RawEcho/bin/Release/net10.0/RawEcho.dll \
   --sample samples/Chat/bin/Release/net10.0/Chat.dll \
   --rounds "$ROUNDS" --duration "$DURATION" --warmup "$WARMUP" --hold "$HOLD" --max-hold "$MAX_HOLD" \
-  --session-tokens "$SESSION_TOKENS" --idle "$IDLE" --idle-cpu "$IDLE_CPU" --capacity "$CAPACITY" --probe "bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\"" "${node_args[@]}" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"
+  --session-tokens "$SESSION_TOKENS" --port "${PORT:-5180}" --idle "$IDLE" --idle-cpu "$IDLE_CPU" --capacity "$CAPACITY" --probe "bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\"" "${node_args[@]}" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"

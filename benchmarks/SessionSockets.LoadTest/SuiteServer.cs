@@ -25,6 +25,17 @@ internal sealed class SuiteServer : IAsyncDisposable
     {
         var directory = Directory.CreateDirectory(Path.Combine(work, "server-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         var url = new Uri($"http://127.0.0.1:{port}");
+        try
+        {
+            using var taken = new TcpClient();
+            await taken.ConnectAsync(url.Host, port, cancellationToken);
+            throw new InvalidOperationException($"port {port} is already in use: another server would be measured (--port, PORT=)");
+        }
+        catch (SocketException)
+        {
+            // Free: nobody listens there.
+        }
+
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = directory,
