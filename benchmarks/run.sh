@@ -3,13 +3,19 @@
 # session cache hit/miss, fan-out to 1,000), then RawEcho and the sample alternately under the same load
 # (order flipped each round, >= 3 rounds), and writes the medians, their ratios and the machine to docs/benchmarks.md.
 #
-#   bash benchmarks/run.sh                 # full run, about 10-15 minutes on 2 cores
+#   bash benchmarks/run.sh                 # full run, about 25-30 minutes on 2 cores (issue 18's holds add ~15)
 #   ROUNDS=7 DURATION=10 bash benchmarks/run.sh
 #   QUICK=1 bash benchmarks/run.sh         # 1 round, short runs, no BenchmarkDotNet: checks the script only
 #
 # Knobs: ROUNDS (5; a server on this 2-core VM runs in one of two speed modes, see docs/benchmarks.md),
 # DURATION (8 s measured per load), WARMUP (2 s), HOLD (10000 idle connections),
 # MAX_HOLD (50000, capped by the open-file limit), SESSION_TOKENS (10000), BDN (1: run BenchmarkDotNet).
+# Issue 18: every hold runs on a freshly started server, sid cookie at the handshake, IDLE (15 s) idle, with the load
+# tool and again with Node ws (NODE_CLIENT=1; 0 skips it), heap from dotnet-gcdump (installed into benchmarks/.tools).
+# Each hold costs about IDLE + 25 s per client per server per round (5 rounds x 2 servers x 2 clients: ~7 min).
+# IDLE_CPU (60 s; 0 skips): 10,000 (HOLD) bound connections idle, sample and RawEcho at the same keep-alive, ~3 min.
+# CAPACITY (2000,5000,10000): the capacity model's sizes, fresh sample each, plus the max hold; least-squares slopes.
+# PORT (5180; must be free, the suite refuses a port someone listens on). Shorter: ROUNDS=3 IDLE=15 IDLE_CPU=30 NODE_CLIENT=0 CAPACITY=2000,10000.
 # Channels (issues 13 and 14): CHANNELS (1; 0 skips the memory and two-node rows; the fan-out and subscribe rows are
 # BenchmarkDotNet's), CHANNEL_CONNECTIONS (10000), CHANNEL_SUBSCRIPTIONS (10), CHANNEL_COUNT (1000 channels),
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
@@ -39,8 +45,12 @@ PUBLISH_ROUNDS=${PUBLISH_ROUNDS:-3}
 PUBLISH_PUBLISHERS=${PUBLISH_PUBLISHERS:-8}
 HISTORY_PUBLICATIONS=${HISTORY_PUBLICATIONS:-100000}
 HISTORY_PUBLICATIONS_PG=${HISTORY_PUBLICATIONS_PG:-5000}
+IDLE=${IDLE:-15}
+IDLE_CPU=${IDLE_CPU:-60}
+CAPACITY=${CAPACITY:-2000,5000,10000}
+NODE_CLIENT=${NODE_CLIENT:-1}
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 PUBLISH_ROUNDS=1 HISTORY_PUBLICATIONS=2000 HISTORY_PUBLICATIONS_PG=500
+  ROUNDS=1 DURATION=2 WARMUP=1 HOLD=500 MAX_HOLD=1000 SESSION_TOKENS=200 BDN=0 CHANNEL_CONNECTIONS=500 PUBLISH_ROUNDS=1 HISTORY_PUBLICATIONS=2000 HISTORY_PUBLICATIONS_PG=500 IDLE=3 IDLE_CPU=3 CAPACITY=200,300
 fi
 TWO_NODES_DURATION=${TWO_NODES_DURATION:-$DURATION}
 PUBLISH_DURATION=${PUBLISH_DURATION:-$DURATION}
@@ -191,9 +201,19 @@ if [ "$CHANNELS" = 1 ]; then
   printf '\nFan-out to 1,000 subscribers and subscribe + unsubscribe are BenchmarkDotNet rows above (`FanOutBenchmarks.Publish` against its `Broadcast` baseline: Ratio <= 1.11 is >= 0.9 x the deliveries/s; `SubscriptionBenchmarks`: Allocated per pair).\n' >>"$extra"
 fi
 
+export TOOLS="$root/benchmarks/.tools"
+for tool in dotnet-counters dotnet-gcdump; do
+  if [ ! -x "$TOOLS/$tool" ]; then dotnet tool install "$tool" --version 10.0.750501 --tool-path "$TOOLS" >/dev/null; fi
+done
+node_args=()
+if [ "$NODE_CLIENT" = 1 ]; then
+  (cd benchmarks/node-client && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  node_args=(--node-client benchmarks/node-client/client.mjs)
+fi
+
 echo "== load: RawEcho vs sample, $ROUNDS rounds"
 dotnet benchmarks/SessionSockets.LoadTest/bin/Release/net10.0/SessionSockets.LoadTest.dll suite \
   --raw-echo benchmarks/baselines/RawEcho/bin/Release/net10.0/RawEcho.dll \
   --sample samples/Chat/bin/Release/net10.0/Chat.dll \
   --rounds "$ROUNDS" --duration "$DURATION" --warmup "$WARMUP" --hold "$HOLD" --max-hold "$MAX_HOLD" \
-  --session-tokens "$SESSION_TOKENS" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"
+  --session-tokens "$SESSION_TOKENS" --port "${PORT:-5180}" --idle "$IDLE" --idle-cpu "$IDLE_CPU" --capacity "$CAPACITY" --probe "bash '$root/benchmarks/idle-probe.sh' \"\$1\" \"\$2\"" "${node_args[@]}" --out "${OUT:-docs/benchmarks.md}" --extra "$extra"

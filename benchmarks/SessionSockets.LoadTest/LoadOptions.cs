@@ -17,7 +17,10 @@ internal sealed class LoadOptions
     /// <summary>The message of <c>pingpong</c>: <c>echo</c>, <c>ping</c> or <c>session</c> (re-authenticates with the next token).</summary>
     public string Message { get; set; } = "echo";
 
-    /// <summary>How connections authenticate: <c>handshake</c> (bearer token), <c>inband</c> (a <c>session</c> message) or <c>none</c>.</summary>
+    /// <summary>
+    /// How connections authenticate: <c>handshake</c> (bearer token), <c>cookie</c> (the <c>sid</c> cookie on the
+    /// upgrade request, as a browser does), <c>inband</c> (a <c>session</c> message) or <c>none</c>.
+    /// </summary>
     public string Auth { get; set; } = "handshake";
 
     public int Connections { get; set; } = 64;
@@ -70,6 +73,9 @@ internal sealed class LoadOptions
     /// </summary>
     public string CloseAfter { get; set; } = "run";
 
+    /// <summary><c>hold</c> only: a shell command run before connecting and at the end of the idle window (see <see cref="ServerProbe"/>).</summary>
+    public string? Probe { get; set; }
+
     public Uri WebSocketUri => new(new UriBuilder(Url) { Scheme = Url.Scheme == "https" ? "wss" : "ws", Path = Path }.Uri.ToString());
 
     public static LoadOptions Parse(IReadOnlyDictionary<string, string> args)
@@ -98,6 +104,7 @@ internal sealed class LoadOptions
                 case "interval": options.Interval = Seconds(value, key); break;
                 case "close": options.Close = value; break;
                 case "close-after": options.CloseAfter = value; break;
+                case "probe": options.Probe = value; break;
                 default: throw new ArgumentException($"Unknown option --{key}.");
             }
         }
@@ -118,9 +125,14 @@ internal sealed class LoadOptions
             throw new ArgumentException("--message is echo, ping or session.");
         }
 
-        if (Auth is not ("handshake" or "inband" or "none"))
+        if (Auth is not ("handshake" or "cookie" or "inband" or "none"))
         {
-            throw new ArgumentException("--auth is handshake, inband or none.");
+            throw new ArgumentException("--auth is handshake, cookie, inband or none.");
+        }
+
+        if (Probe is not null && Mode != "hold")
+        {
+            throw new ArgumentException("--probe applies to --mode hold only.");
         }
 
         if (!Url.IsLoopback)

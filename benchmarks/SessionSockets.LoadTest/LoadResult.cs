@@ -45,6 +45,28 @@ internal sealed record LoadResult
 
     public double ConnectSeconds { get; init; }
 
+    /// <summary>Managed heap from the probe (live bytes after the full GC of a gcdump) before connecting; -1 when unknown.</summary>
+    public long HeapBeforeBytes { get; init; } = -1;
+
+    /// <summary>Managed heap from the probe at the end of the idle window; -1 when unknown.</summary>
+    public long HeapAfterBytes { get; init; } = -1;
+
+    /// <summary>Managed heap growth per open connection (hold mode with a probe).</summary>
+    public double HeapPerConnectionBytes => Connections > 0 && HeapBeforeBytes >= 0 && HeapAfterBytes >= 0 ? (double)(HeapAfterBytes - HeapBeforeBytes) / Connections : double.NaN;
+
+    /// <summary>The server's timer count (<c>dotnet.timer.count</c>) from the probe; -1 when unknown.</summary>
+    public long TimersBefore { get; init; } = -1;
+
+    public long TimersAfter { get; init; } = -1;
+
+    /// <summary>Hold mode: the idle window (after the settle time) and the server CPU time spent in it.</summary>
+    public double IdleSeconds { get; init; }
+
+    public double IdleCpuSeconds { get; init; } = double.NaN;
+
+    /// <summary>Server CPU over the idle window, in percent of one core.</summary>
+    public double IdleCpuPercent => IdleSeconds > 0 ? IdleCpuSeconds * 100 / IdleSeconds : double.NaN;
+
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -59,6 +81,16 @@ internal sealed record LoadResult
         if (RssAfterBytes > 0)
         {
             text.Append(CultureInfo.InvariantCulture, $"server_rss_before_mb={RssBeforeBytes / 1048576.0:F1} server_rss_after_mb={RssAfterBytes / 1048576.0:F1} rss_per_connection_bytes={RssPerConnectionBytes:F0}\n");
+        }
+
+        if (!double.IsNaN(IdleCpuSeconds))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"idle_s={IdleSeconds:F1} idle_cpu_s={IdleCpuSeconds:F2} idle_cpu_percent={IdleCpuPercent:F2}\n");
+        }
+
+        if (HeapBeforeBytes >= 0 || HeapAfterBytes >= 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"server_heap_before_mb={HeapBeforeBytes / 1048576.0:F1} server_heap_after_mb={HeapAfterBytes / 1048576.0:F1} heap_per_connection_bytes={HeapPerConnectionBytes:F0} timers_before={TimersBefore} timers_after={TimersAfter}\n");
         }
 
         return text.ToString();

@@ -39,6 +39,7 @@ internal sealed class LoadRunner
         var tokens = await GetTokensAsync(cancellationToken);
         using var invokers = new Invokers(_options.Sources > 0 ? _options.Sources : Math.Max(1, (_options.Connections + MaxSourcesConnections - 1) / MaxSourcesConnections));
         var before = ProcStats.Read(_options.ServerPid);
+        var probeBefore = _options.Mode == "hold" ? await ServerProbe.RunAsync(_options.Probe, "before", _options.ServerPid, _log, cancellationToken) : null;
 
         var connectWatch = Stopwatch.StartNew();
         var (connections, failures) = await ConnectAllAsync(invokers, tokens, cancellationToken);
@@ -49,7 +50,7 @@ internal sealed class LoadRunner
             var result = _options.Mode switch
             {
                 "pingpong" => await PingPongAsync(connections, tokens, cancellationToken),
-                "hold" => await HoldAsync(connections, before, cancellationToken),
+                "hold" => await HoldAsync(connections, before, probeBefore, cancellationToken),
                 _ => await BroadcastAsync(connections, cancellationToken),
             };
 
@@ -149,6 +150,11 @@ internal sealed class LoadRunner
         if (token is not null && _options.Auth == "handshake")
         {
             socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        }
+        else if (token is not null && _options.Auth == "cookie")
+        {
+            // What a browser sends: the login's sid cookie on the upgrade request.
+            socket.Options.SetRequestHeader("Cookie", "sid=" + token);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -324,18 +330,25 @@ internal sealed class LoadRunner
             : parsed is { Type: "session", Status: "valid" } && parsed.Id == id;
     }
 
-    private async Task<LoadResult> HoldAsync(List<Connection> connections, ProcStats? before, CancellationToken cancellationToken)
+    private async Task<LoadResult> HoldAsync(List<Connection> connections, ProcStats? before, ServerProbe? probeBefore, CancellationToken cancellationToken)
     {
         // Keep a receive pending on every connection so the client answers the server's keep-alive pings.
         var pending = connections.Select(c => Task.Run(() => c.ReceiveAsync(cancellationToken), cancellationToken)).ToArray();
         await Task.Delay(_options.Settle, cancellationToken);
-        var after = ProcStats.Read(_options.ServerPid);
-        _log.WriteLine($"holding {connections.Count} connections; server RSS {(after?.RssBytes ?? 0) / 1048576.0:F1} MB");
+
+        // The idle window: from the end of the settle time to the end of the hold, nothing but keep-alives.
+        var idleFrom = ProcStats.Read(_options.ServerPid);
+        var idleWatch = Stopwatch.StartNew();
+        _log.WriteLine($"holding {connections.Count} connections; server RSS {(idleFrom?.RssBytes ?? 0) / 1048576.0:F1} MB");
         var rest = _options.Duration - _options.Settle;
         if (rest > TimeSpan.Zero)
         {
             await Task.Delay(rest, cancellationToken);
         }
+
+        var after = ProcStats.Read(_options.ServerPid);
+        var idleSeconds = idleWatch.Elapsed.TotalSeconds;
+        var probeAfter = await ServerProbe.RunAsync(_options.Probe, "after", _options.ServerPid, _log, cancellationToken);
 
         // Every connection still answers: one ping each, the pending receive gets the reply.
         var started = Stopwatch.GetTimestamp();
@@ -376,6 +389,12 @@ internal sealed class LoadRunner
         {
             RssBeforeBytes = before?.RssBytes ?? 0,
             RssAfterBytes = after?.RssBytes ?? 0,
+            HeapBeforeBytes = probeBefore?.HeapBytes ?? -1,
+            HeapAfterBytes = probeAfter?.HeapBytes ?? -1,
+            TimersBefore = probeBefore?.Timers ?? -1,
+            TimersAfter = probeAfter?.Timers ?? -1,
+            IdleSeconds = idleSeconds,
+            IdleCpuSeconds = idleFrom is { } f && after is { } a ? a.CpuSeconds - f.CpuSeconds : double.NaN,
         };
     }
 

@@ -2,9 +2,9 @@ using SessionSockets.LoadTest;
 
 // SessionSockets.LoadTest — drive a SessionSockets server (or the RawEcho baseline) over loopback.
 //   run   [--url http://127.0.0.1:5080] [--mode pingpong|hold|broadcast] [--message echo|ping|session]
-//         [--auth handshake|inband|none] [--connections 64] [--duration 10] [--warmup 2] [--sessions 1]
+//         [--auth handshake|cookie|inband|none] [--connections 64] [--duration 10] [--warmup 2] [--sessions 1]
 //         [--token T | --tokens T1,T2,...] [--sources 0] [--server-pid PID] [--payload 32] [--settle 3]
-//         [--interval 0] [--close abort|graceful] [--close-after run|stdin]
+//         [--interval 0] [--close abort|graceful] [--close-after run|stdin] [--probe CMD]
 //   suite --raw-echo RawEcho.dll --sample Chat.dll [--rounds 3] [--out docs/benchmarks.md] ... (see Suite.cs)
 // --interval S (pingpong): each connection waits S seconds after a reply before its next message (0: at once).
 // --close graceful (pingpong): a 1000 close handshake on every connection at the end; one that fails is an error.
@@ -15,9 +15,9 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     Console.WriteLine("""
         usage: SessionSockets.LoadTest run [--option value]... | suite [--option value]...   (see docs/benchmarks.md)
           run   [--url http://127.0.0.1:5080] [--mode pingpong|hold|broadcast] [--message echo|ping|session]
-                [--auth handshake|inband|none] [--connections 64] [--duration 10] [--warmup 2] [--sessions 1]
+                [--auth handshake|cookie|inband|none] [--connections 64] [--duration 10] [--warmup 2] [--sessions 1]
                 [--token T | --tokens T1,T2,...] [--sources 0] [--server-pid PID] [--payload 32] [--settle 3]
-                [--interval 0] [--close abort|graceful] [--close-after run|stdin]
+                [--interval 0] [--close abort|graceful] [--close-after run|stdin] [--probe CMD]
           suite --raw-echo RawEcho.dll --sample Chat.dll [--rounds 3] [--out docs/benchmarks.md] ...
         """);
     return 2;

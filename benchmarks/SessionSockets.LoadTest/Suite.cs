@@ -13,7 +13,11 @@ namespace SessionSockets.LoadTest;
 /// Options: <c>--raw-echo</c> and <c>--sample</c> (built DLLs), <c>--rounds</c> (3), <c>--duration</c> (8 s measured),
 /// <c>--warmup</c> (2 s), <c>--hold</c> (10000 idle connections), <c>--max-hold</c> (50000, 0 skips),
 /// <c>--session-tokens</c> (10000), <c>--out</c> (the Markdown file; the part between the result markers is replaced),
-/// <c>--extra</c> (a Markdown file appended to the results, e.g. BenchmarkDotNet's), <c>--port</c> (5180).
+/// <c>--extra</c> (a Markdown file appended to the results, e.g. BenchmarkDotNet's), <c>--port</c> (5180);
+/// issue 18: <c>--idle</c> (15 s idle per hold, each on a fresh server), <c>--probe</c> (the heap probe, see
+/// <see cref="ServerProbe"/>), <c>--node-client</c> (benchmarks/node-client/client.mjs: the holds and echo 64 again with
+/// Node ws), <c>--idle-cpu</c> (60 s: idle CPU of --hold connections, both servers; 0 skips), <c>--capacity</c>
+/// (2000,5000,10000: the capacity model's sizes below the max hold, fresh process each).
 /// </remarks>
 internal static class Suite
 {
@@ -33,6 +37,12 @@ internal static class Suite
         var sessionTokens = LoadOptions.Int(Arg("session-tokens", "10000"));
         var output = Path.GetFullPath(Arg("out", "docs/benchmarks.md"));
         var port = LoadOptions.Int(Arg("port", "5180"));
+        var idle = LoadOptions.Seconds(Arg("idle", "15"));
+        var probe = args.GetValueOrDefault("probe");
+        var nodeClient = args.TryGetValue("node-client", out var node) ? Path.GetFullPath(node) : null;
+        var idleCpu = LoadOptions.Seconds(Arg("idle-cpu", "60"));
+        var capacity = Arg("capacity", "2000,5000,10000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => LoadOptions.Int(v, "capacity")).ToList();
+        var capacityPoints = new List<(int Connections, LoadResult Result)>();
         var loadBefore = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         var started = Stopwatch.StartNew();
 
@@ -56,12 +66,11 @@ internal static class Suite
                 foreach (var server in round % 2 == 1 ? servers : servers.Reverse())
                 {
                     var auth = server.Name == "RawEcho" ? "none" : "handshake";
-                    await using var process = await ServerProcess.StartAsync(server, port, work, log, cancellationToken);
+                    await using var process = await SuiteServer.StartAsync(server, port, work, log, cancellationToken);
                     foreach (var (scenario, options) in new[]
                     {
                         ("echo 64", new LoadOptions { Connections = 64, Sessions = 64 }),
                         ("echo 512", new LoadOptions { Connections = 512, Sessions = 512 }),
-                        ($"hold {hold}", new LoadOptions { Mode = "hold", Connections = hold, Sessions = hold, Duration = TimeSpan.FromSeconds(5) }),
                     })
                     {
                         options.Url = process.Url;
@@ -76,6 +85,17 @@ internal static class Suite
                         results.Add((round, server.Name, scenario, await RunOneAsync(server.Name, scenario, options, log, cancellationToken)));
                     }
 
+                    if (nodeClient is not null)
+                    {
+                        log.WriteLine($"-- {server.Name}: echo 64 node");
+                        string[] echo =
+                        [
+                            "--mode", "echo", "--auth", server.Name == "RawEcho" ? "none" : "cookie", "--url", process.Url.ToString().TrimEnd('/'), "--connections", "64",
+                            "--duration", duration.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--warmup", warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--server-pid", $"{process.Pid}",
+                        ];
+                        results.Add((round, server.Name, "echo 64 node", await NodeClient.RunAsync(nodeClient, echo, log, cancellationToken) with { Mode = "echo 64 node" }));
+                    }
+
                     if (server.Name == "sample")
                     {
                         var fanOut = new LoadOptions { Mode = "broadcast", Connections = 1000, Sessions = 100, Duration = duration, Warmup = warmup, Url = process.Url, ServerPid = process.Pid };
@@ -83,9 +103,37 @@ internal static class Suite
                     }
                 }
 
+                // Issue 18: every hold on a freshly started process (a server whose heap grew in the echo runs hides
+                // the cost of a connection), the token as the sid cookie at the handshake, idle >= 15 s, both clients.
+                foreach (var server in round % 2 == 1 ? servers : servers.Reverse())
+                {
+                    var auth = server.Name == "RawEcho" ? "none" : "cookie";
+                    await using (var process = await SuiteServer.StartAsync(server, port, work, log, cancellationToken))
+                    {
+                        var options = new LoadOptions
+                        {
+                            Mode = "hold", Auth = auth, Connections = hold, Sessions = hold, Settle = TimeSpan.FromSeconds(3), Duration = idle + TimeSpan.FromSeconds(3),
+                            Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64, Probe = probe,
+                        };
+                        results.Add((round, server.Name, $"hold {hold}", await RunOneAsync(server.Name, $"hold {hold}", options, log, cancellationToken)));
+                    }
+
+                    if (nodeClient is not null)
+                    {
+                        await using var process = await SuiteServer.StartAsync(server, port, work, log, cancellationToken);
+                        log.WriteLine($"-- {server.Name}: hold {hold} node");
+                        string[] arguments =
+                        [
+                            "--mode", "hold", "--auth", auth, "--url", process.Url.ToString().TrimEnd('/'), "--connections", $"{hold}", "--sessions", $"{hold}",
+                            "--settle", "3", "--duration", idle.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--server-pid", $"{process.Pid}", "--probe", probe ?? string.Empty,
+                        ];
+                        results.Add((round, server.Name, $"hold {hold} node", await NodeClient.RunAsync(nodeClient, arguments, log, cancellationToken) with { Mode = $"hold {hold} node" }));
+                    }
+                }
+
                 foreach (var server in round % 2 == 1 ? cacheServers : cacheServers.Reverse())
                 {
-                    await using var process = await ServerProcess.StartAsync(server, port, work, log, cancellationToken);
+                    await using var process = await SuiteServer.StartAsync(server, port, work, log, cancellationToken);
                     var options = new LoadOptions
                     {
                         Message = "session", Auth = "inband", Connections = 64, Sessions = sessionTokens,
@@ -95,15 +143,46 @@ internal static class Suite
                 }
             }
 
-            if (maxHold > 0)
+            // Idle CPU with 10,000 (--hold) bound connections over a long window, default keep-alive, both servers, same run.
+            if (idleCpu > TimeSpan.Zero)
             {
-                await using var process = await ServerProcess.StartAsync(servers[1], port, work, log, cancellationToken);
+                foreach (var server in servers)
+                {
+                    await using var process = await SuiteServer.StartAsync(server, port, work, log, cancellationToken);
+                    var options = new LoadOptions
+                    {
+                        Mode = "hold", Auth = server.Name == "RawEcho" ? "none" : "cookie", Connections = hold, Sessions = hold, Settle = TimeSpan.FromSeconds(3),
+                        Duration = idleCpu + TimeSpan.FromSeconds(3), Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64,
+                    };
+                    results.Add((1, server.Name, "idle cpu", await RunOneAsync(server.Name, "idle cpu", options, log, cancellationToken)));
+                }
+            }
+
+            // The capacity model: the sample at each size on a fresh process (the largest is the max hold below).
+            foreach (var size in capacity.Where(c => c > 0 && c < maxHold))
+            {
+                await using var process = await SuiteServer.StartAsync(servers[1], port, work, log, cancellationToken);
                 var options = new LoadOptions
                 {
-                    Mode = "hold", Connections = maxHold, Sessions = Math.Min(maxHold, sessionTokens), Duration = TimeSpan.FromSeconds(10),
-                    Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64,
+                    Mode = "hold", Auth = "cookie", Connections = size, Sessions = Math.Min(size, sessionTokens), Settle = TimeSpan.FromSeconds(3),
+                    Duration = idle + TimeSpan.FromSeconds(3), Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64, Probe = probe,
                 };
-                results.Add((1, "sample", $"hold {maxHold}", await RunOneAsync("sample", $"hold {maxHold}", options, log, cancellationToken)));
+                var result = await RunOneAsync("sample", $"capacity {size}", options, log, cancellationToken);
+                results.Add((1, "sample", $"capacity {size}", result));
+                capacityPoints.Add((size, result));
+            }
+
+            if (maxHold > 0)
+            {
+                await using var process = await SuiteServer.StartAsync(servers[1], port, work, log, cancellationToken);
+                var options = new LoadOptions
+                {
+                    Mode = "hold", Connections = maxHold, Sessions = Math.Min(maxHold, sessionTokens), Settle = TimeSpan.FromSeconds(3), Duration = idle + TimeSpan.FromSeconds(3),
+                    Url = process.Url, ServerPid = process.Pid, ConnectConcurrency = 64, Auth = "cookie", Probe = probe,
+                };
+                var result = await RunOneAsync("sample", $"hold {maxHold}", options, log, cancellationToken);
+                results.Add((1, "sample", $"hold {maxHold}", result));
+                capacityPoints.Add((maxHold, result));
             }
         }
         finally
@@ -113,6 +192,11 @@ internal static class Suite
 
         var loadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         var extra = args.TryGetValue("extra", out var extraPath) && File.Exists(extraPath) ? await File.ReadAllTextAsync(extraPath, cancellationToken) : null;
+        if (capacityPoints.Count > 0)
+        {
+            extra = CapacityModel.Report(capacityPoints) + (extra ?? string.Empty);
+        }
+
         var report = Report(results, hold, maxHold, sessionTokens, rounds, loadBefore, loadAfter, started.Elapsed, extra);
         log.WriteLine(report);
         Write(output, report);
@@ -159,7 +243,27 @@ internal static class Suite
         Row("p99 latency (ms), 64 connections", "echo 64", r => r.P99, "F3", (raw, ours) => (ours / raw, ours / raw <= 1.2), "≤ 1.2 ×");
         Row("server CPU per message (µs), 64 connections", "echo 64", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.15), "≤ 1.15 ×");
         Row("server CPU per message (µs), 512 connections", "echo 512", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.15), "≤ 1.15 ×");
-        Row($"RSS per idle connection (bytes), {hold:N0} connections", $"hold {hold}", r => r.RssPerConnectionBytes, "F0", (raw, ours) => (ours / raw, ours <= 10 * 1024), "≤ 10 KB (sample)");
+        foreach (var (client, suffix) in new[] { ("load tool (ClientWebSocket)", string.Empty), ("Node ws", " node") })
+        {
+            if (results.Any(r => r.Scenario == $"hold {hold}{suffix}"))
+            {
+                Row($"RSS per idle connection (bytes), {hold:N0} connections, {client}, fresh server, sid cookie", $"hold {hold}{suffix}", r => r.RssPerConnectionBytes, "F0", (raw, ours) => (ours / raw, ours <= 10 * 1024), "≤ 10 KB (sample)");
+                Row($"managed heap per idle connection (bytes, live after a full GC), {client}", $"hold {hold}{suffix}", r => r.HeapPerConnectionBytes, "F0", (raw, ours) => (ours / raw, ours <= 10 * 1024), "≤ 10 KB (sample)");
+                Row($"server CPU while {hold:N0} sit idle (% of a core), {client}, same keep-alive", $"hold {hold}{suffix}", r => r.IdleCpuPercent, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.5), "≤ 1.5 ×");
+            }
+        }
+
+        if (results.Any(r => r.Scenario == "echo 64 node"))
+        {
+            Row("server CPU per message (µs), 64 connections, Node ws client (issue 18)", "echo 64 node", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.1), "≤ 1.1 ×");
+            Row("server CPU per message (µs), 64 connections, load tool (issue 18 target)", "echo 64", r => r.CpuMicrosPerMessage, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.1), "≤ 1.1 ×");
+        }
+
+        if (results.Any(r => r.Scenario == "idle cpu"))
+        {
+            Row($"server CPU while {hold:N0} bound connections idle (% of a core), long window, keep-alive 15 s / 30 s both", "idle cpu", r => r.IdleCpuPercent, "F2", (raw, ours) => (ours / raw, ours / raw <= 1.5), "≤ 1.5 ×");
+        }
+
         var cacheOn = Median("cache on", "session 64", r => r.MessagesPerSecond);
         var cacheOff = Median("cache off", "session 64", r => r.MessagesPerSecond);
         text.AppendLine(CultureInfo.InvariantCulture, $"| `session` msgs/s, 64 connections, {sessionTokens:N0} distinct live tokens: cache off (RawEcho column) / cache on (sample column) | {cacheOff:F0} | {cacheOn:F0} | {cacheOn / cacheOff:F2} | ≥ 2 × cache off | {(cacheOn / cacheOff >= 2 ? "yes" : "**no**")} |");
@@ -178,11 +282,13 @@ internal static class Suite
         text.AppendLine();
         text.AppendLine("Every run (medians above are over these):");
         text.AppendLine();
-        text.AppendLine("| round | server | scenario | connections | connect failures | msgs/s | p50 ms | p90 ms | p99 ms | max ms | errors | mismatches | CPU µs/msg | RSS/conn B |");
-        text.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| round | server | scenario | connections | connect failures | msgs/s | p50 ms | p90 ms | p99 ms | max ms | errors | mismatches | CPU µs/msg | RSS before → after MB | RSS/conn B | heap before → after MB | heap/conn B | idle CPU % | timers |");
+        text.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|");
         foreach (var (round, server, scenario, r) in results)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {round} | {server} | {scenario} | {r.Connections} | {r.ConnectFailures} | {r.MessagesPerSecond:F0} | {r.P50:F3} | {r.P90:F3} | {r.P99:F3} | {r.Max:F1} | {r.Errors} | {r.Mismatches} | {r.CpuMicrosPerMessage:F2} | {r.RssPerConnectionBytes:F0} |");
+            var rss = r.RssAfterBytes > 0 ? $"{r.RssBeforeBytes / 1048576.0:F1} → {r.RssAfterBytes / 1048576.0:F1}" : string.Empty;
+            var heap = r.HeapAfterBytes >= 0 ? $"{r.HeapBeforeBytes / 1048576.0:F1} → {r.HeapAfterBytes / 1048576.0:F1}" : string.Empty;
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {round} | {server} | {scenario} | {r.Connections} | {r.ConnectFailures} | {r.MessagesPerSecond:F0} | {r.P50:F3} | {r.P90:F3} | {r.P99:F3} | {r.Max:F1} | {r.Errors} | {r.Mismatches} | {r.CpuMicrosPerMessage:F2} | {rss} | {Blank(r.RssPerConnectionBytes, "F0")} | {heap} | {Blank(r.HeapPerConnectionBytes, "F0")} | {Blank(r.IdleCpuPercent, "F2")} | {(r.TimersAfter >= 0 ? r.TimersAfter : string.Empty)} |");
         }
 
         if (extra is not null)
@@ -194,6 +300,8 @@ internal static class Suite
         text.AppendLine(EndMarker);
         return text.ToString();
     }
+
+    private static string Blank(double value, string format) => double.IsNaN(value) ? string.Empty : value.ToString(format, CultureInfo.InvariantCulture);
 
     private static string MachineDescription()
     {
@@ -230,100 +338,6 @@ internal static class Suite
         }
         catch (IOException)
         {
-        }
-    }
-
-    private sealed record ServerSpec(string Name, string Dll, string[] Arguments);
-
-    /// <summary>A server this suite started (and only that one is stopped, by its own process id).</summary>
-    private sealed class ServerProcess : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private ServerProcess(Process process, Uri url)
-        {
-            _process = process;
-            Url = url;
-        }
-
-        public Uri Url { get; }
-
-        public int Pid => _process.Id;
-
-        public static async Task<ServerProcess> StartAsync(ServerSpec spec, int port, string work, TextWriter log, CancellationToken cancellationToken)
-        {
-            var directory = Directory.CreateDirectory(Path.Combine(work, "server-" + Guid.NewGuid().ToString("N")[..8])).FullName;
-            var url = new Uri($"http://127.0.0.1:{port}");
-            var info = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = directory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            info.ArgumentList.Add(spec.Dll);
-            info.ArgumentList.Add("--urls");
-            info.ArgumentList.Add(url.ToString().TrimEnd('/'));
-            info.ArgumentList.Add("--ConnectionStrings:Sessions");
-            info.ArgumentList.Add($"Data Source={Path.Combine(directory, "sessions.db")}");
-            foreach (var argument in spec.Arguments)
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is { Length: > 0 } line)
-                {
-                    log.WriteLine($"[{spec.Name} stderr] {line}");
-                }
-            };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var server = new ServerProcess(process, url);
-            for (var attempt = 0; attempt < 300; attempt++)
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"{spec.Name} exited with {process.ExitCode} at start");
-                }
-
-                try
-                {
-                    using var probe = new TcpClient();
-                    await probe.ConnectAsync(url.Host, port, cancellationToken);
-                    log.WriteLine($"== {spec.Name} (pid {process.Id}) on {url}");
-                    await Task.Delay(500, cancellationToken);
-                    return server;
-                }
-                catch (SocketException)
-                {
-                    await Task.Delay(100, cancellationToken);
-                }
-            }
-
-            await server.DisposeAsync();
-            throw new InvalidOperationException($"{spec.Name} did not listen on {url} within 30 s");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                try
-                {
-                    await _process.WaitForExitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-
-            _process.Dispose();
         }
     }
 }

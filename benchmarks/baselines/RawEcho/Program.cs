@@ -1,8 +1,16 @@
 // The baseline: Kestrel + UseWebSockets() echoing each text frame from a per-connection 4 KB buffer.
-// Nothing else: no envelope, no sessions, no queues. Same host defaults and keep-alive as the sample.
+// Nothing else: no envelope, no sessions, no queues. Same host defaults and keep-alive as the sample: the sample's
+// effective values are SessionSocketOptions' defaults (KeepAliveInterval 15 s, KeepAliveTimeout 30 s); both can be
+// set here the same way (--RawEcho:KeepAliveInterval 00:00:15 --RawEcho:KeepAliveTimeout 00:00:30) to compare like with like.
 var builder = WebApplication.CreateBuilder(args);
 var app = builder.Build();
-app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15), KeepAliveTimeout = TimeSpan.FromSeconds(30) });
+var keepAliveInterval = app.Configuration.GetValue("RawEcho:KeepAliveInterval", TimeSpan.FromSeconds(15));
+var keepAliveTimeout = app.Configuration.GetValue("RawEcho:KeepAliveTimeout", TimeSpan.FromSeconds(30));
+app.UseWebSockets(new WebSocketOptions
+{
+    KeepAliveInterval = keepAliveInterval,
+    KeepAliveTimeout = keepAliveInterval > TimeSpan.Zero ? keepAliveTimeout : Timeout.InfiniteTimeSpan,
+});
 app.Run(async context =>
 {
     if (context.Request.Path != "/ws" || !context.WebSockets.IsWebSocketRequest)
@@ -32,4 +40,6 @@ app.Run(async context =>
         // The client went away.
     }
 });
+app.Lifetime.ApplicationStarted.Register(() =>
+    app.Logger.LogWarning("RawEcho keep-alive: interval {Interval}, timeout {Timeout}", keepAliveInterval, keepAliveTimeout));
 app.Run();
