@@ -10,7 +10,8 @@
 #
 # Knobs: N (10000), CLIENT (dotnet | node; or --client), D (15 s idle, >= 15 for the issue's figure), SERVER (sample | raw; or --server), SETTLE (3 s after
 # the last connect before the idle window starts), KEEPALIVE (15 s) and KEEPALIVE_TIMEOUT (30 s) for both servers,
-# PORT (5290; it must be free), GCDUMP (0), BUILD (1; 0 uses the existing Release builds), SERVER_ARGS (more server arguments).
+# PORT (5290; it must be free), GCDUMP (0), OWNERS (0; 1 with GCDUMP=1: the heap per connection by owner, benchmarks/gcdump-owners.sh), BUILD (1; 0 uses the existing Release builds), SERVER_ARGS (more server arguments), SAMPLE_DLL (another build of the sample, e.g. an
+# older commit's, to compare before and after).
 # The sample runs with --SessionSockets:RateLimit:MessagesPerSecond 0 --SessionSockets:RateLimit:HandshakesPerSecond 0
 # --Logging:LogLevel:Default Warning; its sessions come from POST /login (N sessions, 100 users), as the suite's do.
 # Heap figures are live bytes after the full GC that dotnet-gcdump runs (tools installed into benchmarks/.tools).
@@ -64,7 +65,7 @@ export IDLE_OUT="$work" N GCDUMP
 ts=$(printf '%02d:%02d:%02d' $((KEEPALIVE / 3600)) $((KEEPALIVE % 3600 / 60)) $((KEEPALIVE % 60)))
 tt=$(printf '%02d:%02d:%02d' $((KEEPALIVE_TIMEOUT / 3600)) $((KEEPALIVE_TIMEOUT % 3600 / 60)) $((KEEPALIVE_TIMEOUT % 60)))
 if [ "$SERVER" = sample ]; then
-  dll=samples/Chat/bin/Release/net10.0/Chat.dll auth=cookie
+  dll=${SAMPLE_DLL:-samples/Chat/bin/Release/net10.0/Chat.dll} auth=cookie
   args=(--ConnectionStrings:Sessions "Data Source=$work/sessions.db" --SessionSockets:RateLimit:MessagesPerSecond 0
         --SessionSockets:RateLimit:HandshakesPerSecond 0 --SessionSockets:KeepAliveInterval "$ts" --SessionSockets:KeepAliveTimeout "$tt")
 else
@@ -75,7 +76,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "port $PORT is in use: another server would be measured (set PORT)" >&2
   exit 2
 fi
-(cd "$work" && exec dotnet "$root/$dll" --urls "http://127.0.0.1:$PORT" --Logging:LogLevel:Default Warning "${args[@]}" ${SERVER_ARGS:-} >"$work/server.log" 2>&1) &
+(cd "$work" && exec dotnet "$(cd "$root" && realpath "$dll")" --urls "http://127.0.0.1:$PORT" --Logging:LogLevel:Default Warning "${args[@]}" ${SERVER_ARGS:-} >"$work/server.log" 2>&1) &
 server_pid=$!
 for _ in $(seq 1 300); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
@@ -96,4 +97,9 @@ else
     --sessions "$N" --concurrency 64 --settle "$SETTLE" --duration "$D" --server-pid "$server_pid" --probe "$probe" || status=$?
 fi
 echo "server=$SERVER client=$CLIENT connections=$N idle_s=$D load_after=$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${OWNERS:-0}" = 1 ]; then
+  for dump in "$work"/after-*.gcdump; do
+    [ -f "$dump" ] && bash benchmarks/gcdump-owners.sh "$dump" "$N"
+  done
+fi
 exit $status
