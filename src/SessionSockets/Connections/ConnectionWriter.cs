@@ -20,6 +20,9 @@ internal sealed partial class ConnectionWriter : IDisposable
     private Channel<byte[]>? _outbound;
     private Task? _loop;
 
+    // False only for unit tests that fill the queue before anything sends: the loop then starts with RunAsync.
+    private readonly bool _loopWithQueue;
+
     // Who may write to the socket: the writer loop for queued frames, or a handler's own thread sending its frame
     // directly when nothing is queued or being sent (no hand-off to another thread on the request/reply path).
     private readonly SemaphoreSlim _sendGate = new(1, 1);
@@ -29,12 +32,13 @@ internal sealed partial class ConnectionWriter : IDisposable
     private int _unsent;
     private volatile bool _outputClosed;
 
-    public ConnectionWriter(WebSocket socket, ConnectionClose close, SessionSocketEndpoint endpoint, string id)
+    public ConnectionWriter(WebSocket socket, ConnectionClose close, SessionSocketEndpoint endpoint, string id, bool loopWithQueue = true)
     {
         _socket = socket;
         _close = close;
         _endpoint = endpoint;
         _id = id;
+        _loopWithQueue = loopWithQueue;
     }
 
     private ChannelWriter<byte[]> Outbound => (Volatile.Read(ref _outbound) ?? CreateOutbound()).Writer;
@@ -118,15 +122,18 @@ internal sealed partial class ConnectionWriter : IDisposable
     /// </summary>
     public Task RunAsync()
     {
-        if (Volatile.Read(ref _outbound) is null)
+        var queue = Volatile.Read(ref _outbound) ?? CreateOutbound();
+        if (Volatile.Read(ref _loop) is { } running)
         {
-            CreateOutbound();
+            return running;
         }
 
-        return Volatile.Read(ref _loop)!;
+        lock (this)
+        {
+            return _loop ??= StartLoop(queue.Reader);
+        }
     }
 
-    /// <summary>The semaphore holds no wait handle; disposing it makes a late direct send find the gate closed.</summary>
     public void Dispose() => _sendGate.Dispose();
 
     private Channel<byte[]> CreateOutbound()
@@ -145,22 +152,28 @@ internal sealed partial class ConnectionWriter : IDisposable
                 SingleReader = true,
                 FullMode = BoundedChannelFullMode.Wait,
             });
-            // The loop first, then the queue: a thread that finds the queue without the lock finds the loop too. The
-            // first frame may come from any thread (a push from another request): the loop must not keep its context.
-            if (ExecutionContext.IsFlowSuppressed())
+            // The loop first, then the queue: a thread that finds the queue without the lock finds the loop too.
+            if (_loopWithQueue)
             {
-                _loop = WriteLoopAsync(created.Reader);
-            }
-            else
-            {
-                using (ExecutionContext.SuppressFlow())
-                {
-                    _loop = WriteLoopAsync(created.Reader);
-                }
+                _loop = StartLoop(created.Reader);
             }
 
             Volatile.Write(ref _outbound, created);
             return created;
+        }
+    }
+
+    private Task StartLoop(ChannelReader<byte[]> reader)
+    {
+        // The first frame may come from any thread (a push from another request): the loop must not keep its context.
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return WriteLoopAsync(reader);
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            return WriteLoopAsync(reader);
         }
     }
 

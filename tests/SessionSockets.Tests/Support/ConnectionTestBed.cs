@@ -41,7 +41,7 @@ internal sealed class ConnectionTestBed : IAsyncDisposable
         Server = WebSocket.CreateFromStream(_serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         Client = WebSocket.CreateFromStream(_clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
         Close = new ConnectionClose(Server, Time, Endpoint.CloseTimeout);
-        Writer = new ConnectionWriter(Server, Close, Endpoint, "test");
+        Writer = new ConnectionWriter(Server, Close, Endpoint, "test", loopWithQueue: false);
         Close.Attach(Writer);
     }
 
