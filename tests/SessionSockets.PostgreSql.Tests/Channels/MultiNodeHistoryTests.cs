@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using SessionSockets.Channels;
 using SessionSockets.PostgreSql.Tests.Support;
+using static SessionSockets.TwoNodes.ChannelWire;
 
 namespace SessionSockets.PostgreSql.Tests.Channels;
 
@@ -143,9 +144,6 @@ public sealed class MultiNodeHistoryTests() : NodeFixture("hist")
     private static readonly ChannelHistoryLimits TinyLimits = new(3, TimeSpan.FromMinutes(10));
 
     private static string Encoding(ChannelPublication publication) => System.Text.Encoding.UTF8.GetString(publication.Frame.Span);
-
-    private static List<long> Offsets(IEnumerable<JsonElement> messages) =>
-        [.. messages.Where(m => m.Str("type") == "news").Select(m => m.GetProperty("offset").GetInt64())];
 
     private async Task<TestHost> StartAsync(TimeProvider? time = null)
     {

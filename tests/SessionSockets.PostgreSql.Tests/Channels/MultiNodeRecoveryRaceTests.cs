@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SessionSockets.PostgreSql.Tests.Support;
+using static SessionSockets.TwoNodes.ChannelWire;
 
 namespace SessionSockets.PostgreSql.Tests.Channels;
 
@@ -56,9 +57,6 @@ public sealed class MultiNodeRecoveryRaceTests() : NodeFixture("race")
             await publisher;
         }
     }
-
-    private static List<long> Offsets(IEnumerable<JsonElement> messages) =>
-        [.. messages.Where(m => m.Str("type") == "news").Select(m => m.GetProperty("offset").GetInt64())];
 
     private async Task<TestHost> StartAsync()
     {

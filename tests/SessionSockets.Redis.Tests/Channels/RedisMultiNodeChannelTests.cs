@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SessionSockets.Redis.Channels;
 using SessionSockets.Redis.Tests.Support;
+using static SessionSockets.TwoNodes.ChannelWire;
 
 namespace SessionSockets.Redis.Tests.Channels;
 
@@ -82,22 +83,6 @@ public sealed class RedisMultiNodeChannelTests : RedisNodeFixture
 
         var got = await onB.ReceiveAsync(m => m.Str("type") == "big", TimeSpan.FromSeconds(5));
         Assert.That(got.GetProperty("data").Str("text"), Is.EqualTo(text));
-    }
-
-    private static bool IsNews(JsonElement m, int n) => m.Str("type") == "news" && m.GetProperty("data").GetProperty("n").GetInt32() == n;
-
-    private static async Task SubscribedAsync(TestClient client, string channel)
-    {
-        var reply = await client.RequestAsync("subscribe", new { channel });
-        Assert.That(reply.Str("type"), Is.EqualTo("subscribe"), reply.ToString());
-    }
-
-    /// <summary>Every message up to the reply of a ping sent now.</summary>
-    private static async Task<List<JsonElement>> DrainAsync(TestClient client)
-    {
-        var id = "drain" + Guid.NewGuid().ToString("N")[..6];
-        await client.SendAsync("ping", id);
-        return await client.ReceiveUntilAsync(m => m.Str("id") == id, TimeSpan.FromSeconds(10));
     }
 
     private Task<TestHost> StartChannelNodeAsync() => StartNodeAsync(b => b

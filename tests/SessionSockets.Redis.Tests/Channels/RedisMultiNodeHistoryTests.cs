@@ -5,6 +5,7 @@ using SessionSockets.Redis.Channels;
 using SessionSockets.Redis.Tests.Support;
 using StackExchange.Redis;
 using StreamPosition = SessionSockets.Channels.StreamPosition;
+using static SessionSockets.TwoNodes.ChannelWire;
 
 namespace SessionSockets.Redis.Tests.Channels;
 
@@ -229,23 +230,6 @@ public sealed class RedisMultiNodeHistoryTests : RedisNodeFixture
     private static RedisChannelEngine Engine(TestHost node) => node.Services.GetRequiredService<RedisChannelEngine>();
 
     private static string Text(ChannelPublication publication) => System.Text.Encoding.UTF8.GetString(publication.Frame.Span);
-
-    private static List<long> Offsets(IEnumerable<JsonElement> messages) =>
-        [.. messages.Where(m => m.Str("type") == "news").Select(m => m.GetProperty("offset").GetInt64())];
-
-    private static async Task<JsonElement> SubscribedAsync(TestClient client, string channel)
-    {
-        var reply = await client.RequestAsync("subscribe", new { channel });
-        Assert.That(reply.Str("type"), Is.EqualTo("subscribe"), reply.ToString());
-        return reply;
-    }
-
-    private static async Task<List<JsonElement>> DrainAsync(TestClient client)
-    {
-        var id = "drain" + Guid.NewGuid().ToString("N")[..6];
-        await client.SendAsync("ping", id);
-        return await client.ReceiveUntilAsync(m => m.Str("id") == id, TimeSpan.FromSeconds(10));
-    }
 
     private Task<TestHost> StartAsync(TimeProvider? time = null) => StartNodeAsync(
         b => b

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text.Json;
 using SessionSockets.Channels;
+using static SessionSockets.TwoNodes.ChannelWire;
 
 namespace SessionSockets.TwoNodes;
 
@@ -206,26 +207,6 @@ public abstract class TwoNodeSuite
 
     /// <summary>The engine under test, with a fresh cluster for each test.</summary>
     protected abstract ITwoNodeCluster CreateCluster();
-
-    private static bool IsNews(JsonElement m, int n) => m.Str("type") == "news" && m.GetProperty("data").GetProperty("n").GetInt32() == n;
-
-    private static List<long> Offsets(IEnumerable<JsonElement> messages) =>
-        [.. messages.Where(m => m.Str("type") == "news").Select(m => m.GetProperty("offset").GetInt64())];
-
-    private static async Task<JsonElement> SubscribedAsync(TestClient client, string channel)
-    {
-        var reply = await client.RequestAsync("subscribe", new { channel });
-        Assert.That(reply.Str("type"), Is.EqualTo("subscribe"), reply.ToString());
-        return reply;
-    }
-
-    /// <summary>Every message up to the reply of a ping sent now.</summary>
-    private static async Task<List<JsonElement>> DrainAsync(TestClient client)
-    {
-        var id = "drain" + Guid.NewGuid().ToString("N")[..6];
-        await client.SendAsync("ping", id);
-        return await client.ReceiveUntilAsync(m => m.Str("id") == id, TimeSpan.FromSeconds(10));
-    }
 
     /// <summary>Every message until <paramref name="first"/> arrived, then up to the reply of a ping.</summary>
     private static async Task<List<JsonElement>> DrainAfterAsync(TestClient client, Func<JsonElement, bool> first)
