@@ -22,7 +22,7 @@
 # SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so), REDIS_START (0; 1 starts
 # tests/redis.sh when SESSIONSOCKETS_REDIS is not set: the Redis vs PostgreSQL rows, skipped and said so without it),
 # REVOCATIONS (200 revocations per engine), PUBLISH_ROUNDS (3 rounds of the four channel-publish scenarios),
-# PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS (100000 for history-bytes),
+# (five scenarios: in-process and SQLite with and without history, and SQLite with HistoryWriteBehind), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS (100000 for history-bytes),
 # HISTORY_PUBLICATIONS_PG (5000: one transaction each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -110,23 +110,28 @@ if [ "$CHANNELS" = 1 ]; then
 
   # Issue 14: publications/s with history vs without, one node on Kestrel with real sockets, four scenarios each in a
   # fresh process, interleaved over rounds; the medians and the with/without ratios go in the table.
-  echo "== channels: publish with and without history, $PUBLISH_ROUNDS rounds of 4 scenarios, $PUBLISH_PUBLISHERS publishers, ${PUBLISH_DURATION} s"
+  # sqlite-wb is SQLite with HistoryWriteBehind: its baseline is the same no-history run as sqlite's.
+  echo "== channels: publish with and without history, $PUBLISH_ROUNDS rounds of 5 scenarios, $PUBLISH_PUBLISHERS publishers, ${PUBLISH_DURATION} s"
   for round in $(seq 1 "$PUBLISH_ROUNDS"); do
-    for scenario in "inprocess 0" "inprocess 1" "sqlite 0" "sqlite 1"; do
+    for scenario in "inprocess 0 0" "inprocess 1 0" "sqlite 0 0" "sqlite 1 0" "sqlite 1 1"; do
       set -- $scenario
-      out=$($bench channel-publish --engine "$1" --history "$2" --publishers "$PUBLISH_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$PUBLISH_DURATION" || echo " failed=1")
+      name=$1; [ "$3" = 1 ] && name=sqlite-wb
+      out=$($bench channel-publish --engine "$1" --history "$2" --write-behind "$3" --publishers "$PUBLISH_PUBLISHERS" --subscribers 1 --warmup "$WARMUP" --duration "$PUBLISH_DURATION" || echo " failed=1")
       echo "round $round: $out" | tail -n 1
-      if echo "$out" | grep -q ' failed=1'; then echo "$1 $2 FAILED" >>"$artifacts/publish.txt"; fi
-      echo "$1 $2 $(echo "$out" | field 'pubs/s')" >>"$artifacts/publish.txt"
+      if echo "$out" | grep -q ' failed=1'; then echo "$name $2 FAILED" >>"$artifacts/publish.txt"; fi
+      echo "$name $2 $(echo "$out" | field 'pubs/s')" >>"$artifacts/publish.txt"
     done
   done
   median() { grep "^$1 $2 [0-9]" "$artifacts/publish.txt" | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END { if (NR == 0) print 0; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2 }'; }
   failures=$(grep -c FAILED "$artifacts/publish.txt" || true)
-  for engine in inprocess sqlite; do
-    m0=$(median "$engine" 0); m1=$(median "$engine" 1)
-    target=0.9; [ "$engine" = sqlite ] && target=0.5
-    awk -v e="$engine" -v m0="$m0" -v m1="$m1" -v t="$target" -v r="$PUBLISH_ROUNDS" -v p="$PUBLISH_PUBLISHERS" -v d="$PUBLISH_DURATION" -v f="$failures" \
-      'BEGIN { printf "| publications/s delivered, one node (Kestrel, 1 subscriber on a real socket, %d publishers), %s engine: history vs none, median of %d interleaved rounds | %.0f/s with history, %.0f/s without: ratio %.2f (target >= %s); failed checks in all runs: %d | `SessionSockets.Benchmarks channel-publish --engine %s --history 1\\|0 --publishers %d --duration %s` |\n", p, e, r, m1, m0, (m0 > 0 ? m1/m0 : 0), t, f, e, p, d }' >>"$extra"
+  for engine in inprocess sqlite sqlite-wb; do
+    m1=$(median "$engine" 1); base=$engine; [ "$engine" = sqlite-wb ] && base=sqlite
+    m0=$(median "$base" 0)
+    target=0.9; what=$engine; flags=""
+    [ "$engine" = sqlite ] && { target=0.5; what="sqlite (HistoryWriteBehind off: each publication waits for its commit)"; }
+    [ "$engine" = sqlite-wb ] && { target=0.5; what="sqlite with HistoryWriteBehind"; flags=" --write-behind 1"; }
+    awk -v e="$what" -v m0="$m0" -v m1="$m1" -v t="$target" -v r="$PUBLISH_ROUNDS" -v p="$PUBLISH_PUBLISHERS" -v d="$PUBLISH_DURATION" -v f="$failures" -v b="$base" -v fl="$flags" \
+      'BEGIN { printf "| publications/s delivered, one node (Kestrel, 1 subscriber on a real socket, %d publishers), %s engine: history vs none, median of %d interleaved rounds | %.0f/s with history, %.0f/s without: ratio %.2f (target >= %s); failed checks in all runs: %d | `SessionSockets.Benchmarks channel-publish --engine %s --history 1\\|0%s --publishers %d --duration %s` |\n", p, e, r, m1, m0, (m0 > 0 ? m1/m0 : 0), t, f, b, fl, p, d }' >>"$extra"
   done
 
   if [ -z "${SESSIONSOCKETS_PG:-}" ] && [ "${PG_START:-0}" = 1 ]; then

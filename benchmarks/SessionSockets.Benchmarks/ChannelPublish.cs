@@ -17,7 +17,7 @@ namespace SessionSockets.Benchmarks;
 /// real SQLite file in a temporary directory, S subscribers on real sockets, and P publishers calling
 /// <c>ISocketHub.PublishAsync</c> in a loop. <c>--engine sqlite</c> is SQLite's channel engine (history in the file),
 /// <c>inprocess</c> the in-process one; <c>--history 1</c> publishes to <c>hist:</c> (1,000 publications, 10 minutes),
-/// 0 to <c>bench:</c> (none). Prints the publications per second delivered to each subscriber and checks that every
+/// 0 to <c>bench:</c> (none); <c>--write-behind 1</c> sets <c>HistoryWriteBehind</c> (SQLite stores behind delivery). Prints the publications per second delivered to each subscriber and checks that every
 /// publication arrived once, in each publisher's order, and with history at consecutive offsets (exit 1 otherwise).
 /// </summary>
 /// <remarks>
@@ -38,6 +38,7 @@ internal static class ChannelPublish
         }
 
         var history = ChannelMemory.Int(args, "history", 1) != 0;
+        var writeBehind = ChannelMemory.Int(args, "write-behind", 0) != 0;
         var publishers = ChannelMemory.Int(args, "publishers", 8);
         var subscribers = ChannelMemory.Int(args, "subscribers", 1);
         var window = ChannelMemory.Int(args, "window", 4096);
@@ -51,10 +52,10 @@ internal static class ChannelPublish
         var directory = Directory.CreateTempSubdirectory("sessionsockets-publish-").FullName;
         try
         {
-            await using var app = await StartAsync(Path.Combine(directory, "sessions.db"), engine == "inprocess");
+            await using var app = await StartAsync(Path.Combine(directory, "sessions.db"), engine == "inprocess", writeBehind);
             var result = await MeasureAsync(app, history ? "hist:publish" : "bench:publish", publishers, subscribers, window, warmup, duration, output);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"channel_publish engine={engine} history={(history ? 1 : 0)} publishers={publishers} subscribers={subscribers} published={result.Published} errors={result.Errors} measured={result.Measured} pubs/s={result.PublicationsPerSecond:F0} missing={result.Missing} duplicates={result.Duplicates} out_of_order={result.OutOfOrder} offset_gaps={result.OffsetGaps} p50_ms={result.P50:F3} p99_ms={result.P99:F3}"));
+                $"channel_publish engine={engine} history={(history ? 1 : 0)} write_behind={(writeBehind ? 1 : 0)} publishers={publishers} subscribers={subscribers} published={result.Published} errors={result.Errors} measured={result.Measured} pubs/s={result.PublicationsPerSecond:F0} missing={result.Missing} duplicates={result.Duplicates} out_of_order={result.OutOfOrder} offset_gaps={result.OffsetGaps} p50_ms={result.P50:F3} p99_ms={result.P99:F3}"));
             return result.Missing == 0 && result.Duplicates == 0 && result.OutOfOrder == 0 && result.OffsetGaps == 0 && result.Errors == 0 ? 0 : 1;
         }
         finally
@@ -70,7 +71,7 @@ internal static class ChannelPublish
         }
     }
 
-    private static async Task<WebApplication> StartAsync(string databasePath, bool inProcess)
+    private static async Task<WebApplication> StartAsync(string databasePath, bool inProcess, bool writeBehind)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -84,7 +85,11 @@ internal static class ChannelPublish
             o.MaxQueuedMessages = 1_000_000;
         });
         sockets.AddChannels("bench:").AddChannels("hist:", c => c.History(1000, TimeSpan.FromMinutes(10)));
-        sockets.AddSqliteStore($"Data Source={databasePath}");
+        sockets.AddSqliteStore(o =>
+        {
+            o.ConnectionString = $"Data Source={databasePath}";
+            o.HistoryWriteBehind = writeBehind;
+        });
         if (inProcess)
         {
             sockets.AddChannelEngine<InProcessChannelEngine>();

@@ -8,7 +8,7 @@ using SessionSockets.Benchmarks;
 //             [--history 1] [--engine postgres|redis] [--redis HOST:PORT | $SESSIONSOCKETS_REDIS]
 //   revocations [--connection-string CS] [--count 200] [--engine postgres|redis] [--redis HOST:PORT]   revoke on A, close on B
 //   history-bytes [--engine inprocess|sqlite|postgresql] [--publications 100000]   history bytes per stored publication
-//   channel-publish [--engine sqlite|inprocess] [--history 1|0] [--publishers 8] [--subscribers 1] [--window 4096] [--warmup 1] [--duration 5]
+//   channel-publish [--engine sqlite|inprocess] [--history 1|0] [--write-behind 0|1] [--publishers 8] [--subscribers 1] [--window 4096] [--warmup 1] [--duration 5]
 // Exit code 0 when the run checked out (no failed subscription; no missing, duplicate or reordered delivery), 1 otherwise.
 try
 {

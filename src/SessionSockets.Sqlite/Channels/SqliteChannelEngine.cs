@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using SessionSockets.Channels;
 
@@ -14,8 +15,16 @@ namespace SessionSockets.Sqlite.Channels;
 /// reach the receiver in offset order, and a read never sees a publication that is not delivered yet. Durability is
 /// <see cref="SqliteHistory"/>'s: committed in WAL mode with <c>synchronous=NORMAL</c>. Channels are for one process per
 /// file: another process on the same file shares history, not fan-out.
+/// <para>
+/// Written behind (<see cref="SqliteStoreOptions.HistoryWriteBehind"/>), a channel's offsets are given in memory from its
+/// row's top (a <see cref="SqliteCursor"/>, loaded on first use), the publication is delivered and queued under the
+/// cursor's lock (so in offset order), and the publisher returns without waiting for the file; the writer stores the
+/// queue in batches. A read first waits until what the channel had published is stored. While the store fails, new
+/// publications are refused (no offset is used) and the queued ones are tried again; an end before they are stored
+/// leaves the file unclean, and the next start gives every channel a new epoch.
+/// </para>
 /// </remarks>
-internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, IDisposable
+internal sealed partial class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, IDisposable
 {
     private readonly InProcessChannelEngine _local;
     private readonly SqliteHistory _history;
@@ -24,6 +33,11 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, ID
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sweep;
+    private readonly bool _writeBehind;
+    private readonly ConcurrentDictionary<string, SqliteCursor> _cursors = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim? _room;
+    private readonly int _maxCursors;
+    private TaskCompletionSource _storedSignal = NewSignal();
     private long _longestTtlTicks;
     private volatile bool _disposed;
     private int _disposeStarted;
@@ -38,23 +52,39 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, ID
     /// <param name="queueCapacity">How many publications may wait for the group commit before publishers wait for room.</param>
     /// <param name="sweepInterval">How often the sweep deletes expired publications (default <see cref="SweepInterval"/>).</param>
     /// <param name="sweepBatch">The most rows one sweep deletes (default <see cref="SweepBatch"/>).</param>
-    internal SqliteChannelEngine(IOptions<SqliteStoreOptions> options, TimeProvider time, int queueCapacity, TimeSpan? sweepInterval = null, int sweepBatch = SweepBatch)
+    /// <param name="maxCursors">Written behind: how many channels' cursors stay in memory before stored, idle ones are dropped.</param>
+    internal SqliteChannelEngine(IOptions<SqliteStoreOptions> options, TimeProvider time, int queueCapacity, TimeSpan? sweepInterval = null, int sweepBatch = SweepBatch, int maxCursors = MaxCursors)
     {
         ArgumentNullException.ThrowIfNull(options);
         _time = time;
         _local = new InProcessChannelEngine(time);
-        _history = new SqliteHistory(options.Value);
+        _history = new SqliteHistory(options.Value, time);
+        _writeBehind = options.Value.HistoryWriteBehind;
+        _maxCursors = maxCursors;
 
         // Stored copies carry no history, so the in-process engine only fans them out.
-        _writer = new SqliteHistoryWriter(_history, _gate, time, publication => _local.PublishAsync(publication, CancellationToken.None), queueCapacity);
+        Func<ChannelPublication, ValueTask<long>> deliver = publication => _local.PublishAsync(publication, CancellationToken.None);
+        if (_writeBehind)
+        {
+            _room = new SemaphoreSlim(queueCapacity, queueCapacity);
+            _writer = new SqliteHistoryWriter(_history, _gate, time, deliver, queueCapacity, OnStored);
+        }
+        else
+        {
+            _writer = new SqliteHistoryWriter(_history, _gate, time, deliver, queueCapacity);
+        }
+
         _sweep = Task.Run(() => SweepLoopAsync(sweepInterval ?? SweepInterval, sweepBatch));
     }
 
     /// <summary>How often the background sweep runs by default.</summary>
     public static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
 
-    /// <summary>The most expired publications one sweep deletes by default.</summary>
+    /// <summary>The most expired chunks (a channel's publications of one batch each) one sweep deletes by default.</summary>
     public const int SweepBatch = 1000;
+
+    /// <summary>Written behind: how many channels' cursors are kept in memory by default.</summary>
+    public const int MaxCursors = 65_536;
 
     /// <summary>Raised after each sweep that ran, with how many rows it deleted (tests wait on it).</summary>
     internal event Action<int>? Swept;
@@ -65,6 +95,12 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, ID
     /// <summary>How many group commits ran and how many publications they took, for tests and benchmarks.</summary>
     internal (long Batches, long Publications) Written => _writer.Written;
 
+    /// <summary>Written behind: raised after each try to store a batch, with whether it was stored (tests wait on it).</summary>
+    internal event Action<bool>? StoreAttempted;
+
+    /// <summary>Written behind: how many channels have a cursor in memory, for tests.</summary>
+    internal int CursorCount => _cursors.Count;
+
     public ValueTask<long> PublishAsync(ChannelPublication publication, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publication);
@@ -74,7 +110,7 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, ID
         }
 
         Remember(limits);
-        return _writer.AppendAsync(publication, limits, cancellationToken);
+        return _writeBehind ? PublishBehindAsync(publication, limits, cancellationToken) : _writer.AppendAsync(publication, limits, cancellationToken);
     }
 
     public async ValueTask<ChannelHistoryRead> ReadSinceAsync(string channel, StreamPosition? since, ChannelHistoryLimits limits, CancellationToken cancellationToken = default)
@@ -83,6 +119,13 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, ID
         ArgumentNullException.ThrowIfNull(limits);
         ObjectDisposedException.ThrowIf(_disposed, this);
         Remember(limits);
+        if (_writeBehind)
+        {
+            // Everything the channel published before this read is stored first; later ones reach the reader live.
+            var cursor = await CursorAsync(channel, cancellationToken).ConfigureAwait(false);
+            await WaitStoredAsync(cursor, Volatile.Read(ref cursor.Top), cancellationToken).ConfigureAwait(false);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -119,6 +162,7 @@ internal sealed class SqliteChannelEngine : IChannelEngine, IAsyncDisposable, ID
         await _sweep.ConfigureAwait(false);
         await _writer.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _room?.Dispose();
     }
 
     /// <summary>Closes the queue; the writer loop writes what is queued and then closes the connection.</summary>

@@ -1,19 +1,24 @@
 using Microsoft.Data.Sqlite;
+using SessionSockets.Channels;
 
 namespace SessionSockets.Sqlite.Channels;
 
-/// <summary>The write path of <see cref="SqliteHistory"/>: one batch of publications, one transaction.</summary>
+/// <summary>The write path of <see cref="SqliteHistory"/>: one batch of publications, one transaction, one chunk per channel.</summary>
 internal sealed partial class SqliteHistory
 {
-    // The batch's bookkeeping, reused (one batch at a time): each channel's next offset, its order, and the trimmed ones.
-    private readonly Dictionary<string, long> _next = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _trimmed = new(StringComparer.Ordinal);
-    private readonly List<string> _channelsOfBatch = [];
+    /// <summary>How many of a channel's oldest chunks one batch looks at for age: one chunk in per batch, up to this many out, so it keeps up.</summary>
+    public const int AgeTrimChunks = 4;
+
+    // The batch's bookkeeping, reused (one batch at a time): each channel's publications in batch order, and the order of channels.
+    private readonly Dictionary<string, ChannelBatch> _byChannel = new(StringComparer.Ordinal);
+    private readonly List<ChannelBatch> _channelsOfBatch = [];
+    private readonly Stack<ChannelBatch> _spare = new();
 
     /// <summary>
-    /// Stores a batch in one transaction: per channel, its offset bumped once by the batch's count, each publication
-    /// inserted positioned at the next one (in batch order), and the channel trimmed once. Sets each item's
-    /// <see cref="SqliteAppend.Positioned"/>; nothing is kept when it throws, and no offset is used.
+    /// Stores a batch in one transaction. Per channel: its offsets (committed: the row's top bumped by the batch's count,
+    /// and each publication positioned at the next one, in batch order; written behind: the offsets the items carry, the
+    /// row's top moved to the newest), one chunk of the positioned frames, and one bounded trim. Sets each item's
+    /// <see cref="SqliteAppend.Positioned"/>; nothing is kept when it throws, and (committed) no offset is used.
     /// </summary>
     public async Task AppendAsync(IReadOnlyList<SqliteAppend> batch, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -33,93 +38,134 @@ internal sealed partial class SqliteHistory
     private void Write(SqliteHistoryStatements statements, IReadOnlyList<SqliteAppend> batch, DateTimeOffset now)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        _next.Clear();
-        _channelsOfBatch.Clear();
         foreach (var item in batch)
         {
             var channel = item.Publication.Channel;
-            if (_next.TryGetValue(channel, out var count))
+            if (!_byChannel.TryGetValue(channel, out var group))
             {
-                _next[channel] = count + 1;
+                group = _spare.TryPop(out var spare) ? spare : new ChannelBatch();
+                group.Channel = channel;
+                group.Limits = item.Limits;
+                _byChannel[channel] = group;
+                _channelsOfBatch.Add(group);
             }
-            else
-            {
-                _next[channel] = 1;
-                _channelsOfBatch.Add(channel);
-            }
+
+            group.Items.Add(item);
         }
 
         using var transaction = statements.Connection.BeginTransaction();
         statements.Enlist(transaction);
         try
         {
-            var bump = statements.Bump.Parameters;
-            bump[3].Value = nowMs;
-            foreach (var channel in _channelsOfBatch)
+            foreach (var group in _channelsOfBatch)
             {
-                var count = _next[channel];
-                bump[0].Value = channel;
-                bump[1].Value = NewEpoch();
-                bump[2].Value = count;
-                var top = (long)statements.Bump.ExecuteScalar()!;
-                _next[channel] = top - count + 1;
-            }
-
-            var insert = statements.Insert.Parameters;
-            insert[3].Value = nowMs;
-            foreach (var item in batch)
-            {
-                var channel = item.Publication.Channel;
-                var offset = _next[channel];
-                _next[channel] = offset + 1;
-                var positioned = item.Publication.WithOffset(offset);
-                insert[0].Value = channel;
-                insert[1].Value = offset;
-                insert[2].Value = WholeArray(positioned.Frame);
+                Position(statements, group, nowMs);
+                var insert = statements.Insert.Parameters;
+                insert[0].Value = group.Channel;
+                insert[1].Value = group.Positioned[0].Offset;
+                insert[2].Value = group.Positioned[^1].Offset;
+                insert[3].Value = nowMs;
+                insert[4].Value = SqliteChunk.Encode(group.Positioned);
                 statements.Insert.ExecuteNonQuery();
-                item.Positioned = positioned;
-            }
-
-            // Bounded, once per channel and batch: an index range past the size, and a few of the oldest rows past the age
-            // (up to AgeTrimBatch per publication of the batch: one row in, up to that many out, so it keeps up).
-            foreach (var item in batch)
-            {
-                var channel = item.Publication.Channel;
-                if (!_trimmed.Add(channel))
-                {
-                    continue;
-                }
-
-                var top = _next[channel] - 1;
-                statements.TrimSize.Parameters[0].Value = channel;
-                statements.TrimSize.Parameters[1].Value = top - item.Limits.Size;
-                statements.TrimSize.ExecuteNonQuery();
-                var oldest = (now - item.Limits.Ttl).ToUnixTimeMilliseconds();
-                statements.Oldest.Parameters[0].Value = channel;
-                if (statements.Oldest.ExecuteScalar() is long createdAt && createdAt < oldest)
-                {
-                    statements.TrimAge.Parameters[0].Value = channel;
-                    statements.TrimAge.Parameters[1].Value = oldest;
-                    statements.TrimAge.Parameters[2].Value = AgeTrimBatch * Math.Min(batch.Count, 64);
-                    statements.TrimAge.ExecuteNonQuery();
-                }
+                Trim(statements, group, now);
             }
 
             transaction.Commit();
-        }
-        catch
-        {
-            foreach (var item in batch)
+            foreach (var group in _channelsOfBatch)
             {
-                item.Positioned = null;
+                for (var i = 0; i < group.Items.Count; i++)
+                {
+                    group.Items[i].Positioned = group.Positioned[i];
+                }
             }
-
-            throw;
         }
         finally
         {
             statements.Enlist(null);
-            _trimmed.Clear();
+            foreach (var group in _channelsOfBatch)
+            {
+                group.Clear();
+                _spare.Push(group);
+            }
+
+            _byChannel.Clear();
+            _channelsOfBatch.Clear();
+        }
+    }
+
+    /// <summary>Gives the channel's publications of the batch their offsets (committed), or checks the ones they carry (written behind).</summary>
+    private static void Position(SqliteHistoryStatements statements, ChannelBatch group, long nowMs)
+    {
+        var items = group.Items;
+        if (items[0].Epoch is not { } epoch)
+        {
+            var bump = statements.Bump.Parameters;
+            bump[0].Value = group.Channel;
+            bump[1].Value = NewEpoch();
+            bump[2].Value = (long)items.Count;
+            bump[3].Value = nowMs;
+            var first = (long)statements.Bump.ExecuteScalar()! - items.Count + 1;
+            for (var i = 0; i < items.Count; i++)
+            {
+                group.Positioned.Add(items[i].Publication.WithOffset(first + i));
+            }
+
+            return;
+        }
+
+        // Written behind: queued under the channel's lock, so in offset order; a break would store a wrong chunk.
+        for (var i = 0; i < items.Count; i++)
+        {
+            var positioned = items[i].Positioned!;
+            if (i > 0 && positioned.Offset != group.Positioned[i - 1].Offset + 1)
+            {
+                throw new InvalidOperationException($"The publications of channel '{group.Channel}' to write behind are not consecutive at offset {positioned.Offset}.");
+            }
+
+            group.Positioned.Add(positioned);
+        }
+
+        var advance = statements.Advance.Parameters;
+        advance[0].Value = group.Channel;
+        advance[1].Value = epoch;
+        advance[2].Value = group.Positioned[^1].Offset;
+        advance[3].Value = nowMs;
+        statements.Advance.ExecuteNonQuery();
+    }
+
+    /// <summary>Bounded, once per channel and batch: an index range past the size, and a few of the oldest chunks past the age.</summary>
+    private static void Trim(SqliteHistoryStatements statements, ChannelBatch group, DateTimeOffset now)
+    {
+        // A chunk goes once all of it is past the size; reads count what is missed, so one partly past is never served beyond the size.
+        statements.TrimSize.Parameters[0].Value = group.Channel;
+        statements.TrimSize.Parameters[1].Value = group.Positioned[^1].Offset - group.Limits.Size;
+        statements.TrimSize.ExecuteNonQuery();
+        var oldest = (now - group.Limits.Ttl).ToUnixTimeMilliseconds();
+        statements.Oldest.Parameters[0].Value = group.Channel;
+        if (statements.Oldest.ExecuteScalar() is long createdAt && createdAt < oldest)
+        {
+            statements.TrimAge.Parameters[0].Value = group.Channel;
+            statements.TrimAge.Parameters[1].Value = oldest;
+            statements.TrimAge.Parameters[2].Value = AgeTrimChunks;
+            statements.TrimAge.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>One channel's part of a batch.</summary>
+    private sealed class ChannelBatch
+    {
+        public string Channel { get; set; } = string.Empty;
+
+        public ChannelHistoryLimits Limits { get; set; } = null!;
+
+        public List<SqliteAppend> Items { get; } = [];
+
+        public List<ChannelPublication> Positioned { get; } = [];
+
+        public void Clear()
+        {
+            Items.Clear();
+            Positioned.Clear();
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using SessionSockets.Channels;
@@ -8,11 +7,12 @@ using SessionSockets.Sqlite.Store;
 namespace SessionSockets.Sqlite.Channels;
 
 /// <summary>
-/// Channel history in the SQLite file of the sessions: a row per channel (epoch, newest offset) and a row per kept
-/// publication (the positioned frame as it was delivered). A batch of publications (<see cref="SqliteHistoryWriter"/>'s
-/// group commit) is one transaction: per channel, bump its offset by the batch's count, insert each frame, trim by size
-/// (an index range) and by age (a bounded number of its oldest rows). Names are checked identifiers, quoted; every
-/// value is a parameter.
+/// Channel history in the SQLite file of the sessions: a row per channel (epoch, newest offset), a row per chunk of kept
+/// publications (one batch's consecutive publications of one channel, the positioned frames as they were delivered:
+/// <see cref="SqliteChunk"/>), and one row of engine state (the clean-shutdown marker). A batch of publications
+/// (<see cref="SqliteHistoryWriter"/>'s group commit) is one transaction: per channel, its offsets (bumped in the row, or
+/// given in memory when written behind), one chunk, a trim by size (an index range) and by age (a bounded number of its
+/// oldest chunks). Names are checked identifiers, quoted; every value is a parameter.
 /// </summary>
 /// <remarks>
 /// Not thread-safe: <see cref="SqliteChannelEngine"/> runs one operation at a time on the one connection this keeps
@@ -21,8 +21,13 @@ namespace SessionSockets.Sqlite.Channels;
 /// <para>
 /// Durability: the file is in WAL mode (the store sets it) and this connection runs <c>synchronous=NORMAL</c>, so a
 /// publication whose offset was returned is committed and survives a crash of the process; the OS syncs the WAL at
-/// checkpoints, so a power loss or an OS crash may lose the last publications committed since the last one (and then
-/// their offsets are assigned again, which a client that saw them takes for new ones within the same epoch).
+/// checkpoints, so a power loss or an OS crash may lose the last publications committed since the last one.
+/// </para>
+/// <para>
+/// The first open of a process marks the file <c>running</c> (synced), and a clean shutdown marks it <c>clean</c>. Opened
+/// after an unclean end that may have lost publications (the process wrote behind, or the machine restarted since: another
+/// boot id), every channel gets a new epoch, so a client that saw a lost publication is told <c>recovered: false</c>
+/// instead of being handed a reused offset.
 /// </para>
 /// </remarks>
 internal sealed partial class SqliteHistory : IDisposable
@@ -35,16 +40,24 @@ internal sealed partial class SqliteHistory : IDisposable
     private readonly string _channels;
     private readonly string _publications;
     private readonly string _createdIndex;
+    private readonly string _engine;
+    private readonly bool _writeBehind;
     private SqliteHistoryStatements? _statements;
+    private bool _started;
 
-    public SqliteHistory(SqliteStoreOptions options)
+    private readonly TimeProvider _time;
+
+    public SqliteHistory(SqliteStoreOptions options, TimeProvider time)
     {
+        _time = time;
+        _writeBehind = options.HistoryWriteBehind;
         _connectionString = SqliteSessionRepository.BuildConnectionString(options);
         _ensureSchema = options.EnsureSchema;
         var quote = SqliteDialect.Instance.QuoteIdentifier;
         _channels = quote(options.ChannelTablePrefix + "channels");
-        _publications = quote(options.ChannelTablePrefix + "publications");
-        _createdIndex = quote("ix_" + options.ChannelTablePrefix + "publications_created_at");
+        _publications = quote(options.ChannelTablePrefix + "publication_chunks");
+        _createdIndex = quote("ix_" + options.ChannelTablePrefix + "publication_chunks_created_at");
+        _engine = quote(options.ChannelTablePrefix + "channel_engine");
     }
 
     /// <summary>The channel's position (its row created with a new epoch on first use) and, when all kept, the publications after <paramref name="since"/>.</summary>
@@ -81,14 +94,14 @@ internal sealed partial class SqliteHistory : IDisposable
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var offset = reader.GetInt64(0);
-                    if (offset != from.Offset + publications.Count + 1 || reader.GetInt64(1) < oldest)
+                    var first = reader.GetInt64(0);
+                    if (first > from.Offset + publications.Count + 1 || reader.GetInt64(2) < oldest)
                     {
-                        // A gap (trimmed) or a publication past its time to live: not everything missed is kept.
+                        // A gap (trimmed) or a chunk past its time to live: not everything missed is kept.
                         return new ChannelHistoryRead(position, recovered: false, []);
                     }
 
-                    publications.Add(new ChannelPublication(channel, reader.GetFieldValue<byte[]>(2), offset));
+                    SqliteChunk.Decode(channel, reader.GetFieldValue<byte[]>(3), first, reader.GetInt64(1), from.Offset, position.Offset, publications);
                 }
             }
 
@@ -128,6 +141,21 @@ internal sealed partial class SqliteHistory : IDisposable
     {
         _statements?.Dispose();
         _statements = null;
+    }
+
+    /// <summary>The channel's position, its row created with a new epoch on first use (write-behind starts a channel's offsets from it).</summary>
+    public async Task<StreamPosition> PositionAsync(string channel, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var statements = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await PositionAsync(statements, channel, now, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static async Task<StreamPosition> PositionAsync(SqliteHistoryStatements statements, string channel, DateTimeOffset now, CancellationToken cancellationToken)
@@ -170,9 +198,12 @@ internal sealed partial class SqliteHistory : IDisposable
                 CREATE TABLE IF NOT EXISTS {_channels} (
                     channel TEXT NOT NULL PRIMARY KEY, epoch TEXT NOT NULL, top_offset INTEGER NOT NULL, updated_at INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS {_publications} (
-                    channel TEXT NOT NULL, "offset" INTEGER NOT NULL, frame BLOB NOT NULL, created_at INTEGER NOT NULL,
-                    PRIMARY KEY (channel, "offset")) WITHOUT ROWID;
+                    channel TEXT NOT NULL, first_offset INTEGER NOT NULL, last_offset INTEGER NOT NULL, created_at INTEGER NOT NULL,
+                    frames BLOB NOT NULL, PRIMARY KEY (channel, first_offset)) WITHOUT ROWID;
                 CREATE INDEX IF NOT EXISTS {_createdIndex} ON {_publications} (created_at);
+                CREATE TABLE IF NOT EXISTS {_engine} (
+                    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, writes TEXT NOT NULL, boot_id TEXT NOT NULL,
+                    changed_at INTEGER NOT NULL);
                 """ : string.Empty;
             foreach (var sql in (string[])["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", schema])
             {
@@ -187,6 +218,12 @@ internal sealed partial class SqliteHistory : IDisposable
                     setup.CommandText = sql;
                     await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
+            }
+
+            if (!_started)
+            {
+                await StartAsync(connection, cancellationToken).ConfigureAwait(false);
+                _started = true;
             }
         }
         catch
@@ -215,7 +252,4 @@ internal sealed partial class SqliteHistory : IDisposable
         RandomNumberGenerator.Fill(bytes);
         return Base64Url.EncodeToString(bytes);
     }
-
-    private static byte[] WholeArray(ReadOnlyMemory<byte> frame) =>
-        MemoryMarshal.TryGetArray(frame, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : frame.ToArray();
 }

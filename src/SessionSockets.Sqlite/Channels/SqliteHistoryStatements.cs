@@ -10,7 +10,7 @@ internal sealed class SqliteHistoryStatements : IAsyncDisposable, IDisposable
 {
     private readonly List<SqliteCommand> _all = [];
 
-    public SqliteHistoryStatements(SqliteConnection connection, string channels, string publications)
+    public SqliteHistoryStatements(SqliteConnection connection, string channels, string chunks)
     {
         Connection = connection;
         Bump = Prepare($"""
@@ -18,30 +18,40 @@ internal sealed class SqliteHistoryStatements : IAsyncDisposable, IDisposable
             ON CONFLICT (channel) DO UPDATE SET top_offset = top_offset + @count, updated_at = @now
             RETURNING top_offset
             """, "@channel", "@epoch", "@count", "@now");
+
+        // Write-behind: the offsets were given in memory from this row's top, in its epoch; a row rotated to another epoch
+        // (an unclean restart seen by another process) is left alone.
+        Advance = Prepare($"""
+            INSERT INTO {channels} (channel, epoch, top_offset, updated_at) VALUES (@channel, @epoch, @top, @now)
+            ON CONFLICT (channel) DO UPDATE SET top_offset = max(top_offset, excluded.top_offset), updated_at = excluded.updated_at
+            WHERE epoch = excluded.epoch
+            """, "@channel", "@epoch", "@top", "@now");
         Insert = Prepare(
-            $"""INSERT INTO {publications} (channel, "offset", frame, created_at) VALUES (@channel, @offset, @frame, @now)""",
-            "@channel", "@offset", "@frame", "@now");
+            $"""INSERT INTO {chunks} (channel, first_offset, last_offset, created_at, frames) VALUES (@channel, @first, @last, @now, @frames)""",
+            "@channel", "@first", "@last", "@now", "@frames");
         TrimSize = Prepare(
-            $"""DELETE FROM {publications} WHERE channel = @channel AND "offset" <= @below""",
+            $"""DELETE FROM {chunks} WHERE channel = @channel AND last_offset <= @below""",
             "@channel", "@below");
         TrimAge = Prepare($"""
-            DELETE FROM {publications} WHERE channel = @channel AND created_at < @oldest AND "offset" IN
-                (SELECT "offset" FROM {publications} WHERE channel = @channel ORDER BY "offset" LIMIT @limit)
+            DELETE FROM {chunks} WHERE channel = @channel AND created_at < @oldest AND first_offset IN
+                (SELECT first_offset FROM {chunks} WHERE channel = @channel ORDER BY first_offset LIMIT @limit)
             """, "@channel", "@oldest", "@limit");
         Oldest = Prepare(
-            $"""SELECT created_at FROM {publications} WHERE channel = @channel ORDER BY "offset" LIMIT 1""",
+            $"""SELECT created_at FROM {chunks} WHERE channel = @channel ORDER BY first_offset LIMIT 1""",
             "@channel");
         Sweep = Prepare($"""
-            DELETE FROM {publications} WHERE (channel, "offset") IN
-                (SELECT channel, "offset" FROM {publications} WHERE created_at < @cutoff ORDER BY created_at LIMIT @limit)
+            DELETE FROM {chunks} WHERE (channel, first_offset) IN
+                (SELECT channel, first_offset FROM {chunks} WHERE created_at < @cutoff ORDER BY created_at LIMIT @limit)
             """, "@cutoff", "@limit");
         Create = Prepare(
             $"INSERT INTO {channels} (channel, epoch, top_offset, updated_at) VALUES (@channel, @epoch, 0, @now) ON CONFLICT (channel) DO NOTHING",
             "@channel", "@epoch", "@now");
         Position = Prepare($"SELECT epoch, top_offset FROM {channels} WHERE channel = @channel", "@channel");
+
+        // The chunks holding offsets in (since, top]: the first may start before since, and is cut by the reader.
         Since = Prepare($"""
-            SELECT "offset", created_at, frame FROM {publications}
-            WHERE channel = @channel AND "offset" > @since AND "offset" <= @top ORDER BY "offset"
+            SELECT first_offset, last_offset, created_at, frames FROM {chunks}
+            WHERE channel = @channel AND last_offset > @since AND first_offset <= @top ORDER BY first_offset
             """, "@channel", "@since", "@top");
     }
 
@@ -49,6 +59,10 @@ internal sealed class SqliteHistoryStatements : IAsyncDisposable, IDisposable
 
     public SqliteCommand Bump { get; }
 
+    /// <summary>Moves a channel's top to the newest offset written behind (offsets given in memory, in the row's epoch).</summary>
+    public SqliteCommand Advance { get; }
+
+    /// <summary>One chunk: a channel's consecutive publications of one batch, as one row.</summary>
     public SqliteCommand Insert { get; }
 
     public SqliteCommand TrimSize { get; }

@@ -14,6 +14,12 @@ namespace SessionSockets.Sqlite.Channels;
 /// publication that is not delivered yet. A publisher cancelled while its publication is still queued is removed (its
 /// task is cancelled, nothing is stored); once its batch has taken it, it gets the outcome. At shutdown the queue is
 /// closed: what is queued is still written (each batch bounded by the busy timeout), and a later publish throws.
+/// <para>
+/// Written behind (<see cref="SqliteStoreOptions.HistoryWriteBehind"/>), the items come positioned and delivered already:
+/// the loop only stores them, and a failed batch is kept and tried again (backing off) until it is stored, with
+/// <see cref="Failure"/> set meanwhile so the engine refuses new publications. At shutdown a batch still failing after
+/// <see cref="ShutdownAttempts"/> tries is given up, and the file is not marked clean: the next start changes the epochs.
+/// </para>
 /// </remarks>
 internal sealed class SqliteHistoryWriter : IAsyncDisposable
 {
@@ -28,7 +34,17 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Func<ChannelPublication, ValueTask<long>> _deliver;
     private readonly Channel<SqliteAppend> _queue;
+    /// <summary>How many times a batch written behind is tried once the queue is closed, before it is given up.</summary>
+    public const int ShutdownAttempts = 3;
+
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(2);
+
     private readonly Task _loop;
+    private readonly Action<List<SqliteAppend>?>? _stored;
+    private Exception? _failure;
+    private bool _lost;
+    private bool _closed;
     private long _batches;
     private long _taken;
 
@@ -37,19 +53,27 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
     /// <param name="time">The clock of the rows' creation time and the age trim.</param>
     /// <param name="deliver">Hands a stored, positioned publication to this node's subscribers.</param>
     /// <param name="capacity">How many publications may wait for the writer before publishers wait for room.</param>
-    public SqliteHistoryWriter(SqliteHistory history, SemaphoreSlim gate, TimeProvider time, Func<ChannelPublication, ValueTask<long>> deliver, int capacity)
+    /// <param name="stored">Written behind: called after each stored batch (the items are positioned and delivered already), and with <see langword="null"/> after a failed try; <see langword="null"/> for the group commit.</param>
+    public SqliteHistoryWriter(SqliteHistory history, SemaphoreSlim gate, TimeProvider time, Func<ChannelPublication, ValueTask<long>> deliver, int capacity, Action<List<SqliteAppend>?>? stored = null)
     {
         _history = history;
         _gate = gate;
         _time = time;
         _deliver = deliver;
-        _queue = Channel.CreateBounded<SqliteAppend>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _stored = stored;
+
+        // Written behind, the engine bounds what is queued (publishers wait for room before they take an offset).
+        _queue = stored is null
+            ? Channel.CreateBounded<SqliteAppend>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait })
+            : Channel.CreateUnbounded<SqliteAppend>(new UnboundedChannelOptions { SingleReader = true });
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>Gets the store's exception while a batch written behind keeps failing; <see langword="null"/> once it is stored.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>Queues a positioned, delivered publication to write behind; false once the queue is closed.</summary>
+    public bool TryQueueBehind(SqliteAppend item) => _queue.Writer.TryWrite(item);
 
     /// <summary>How many publications wait for the writer, for tests.</summary>
     internal int Queued => _queue.Reader.Count;
@@ -80,12 +104,19 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
     /// <summary>Closes the queue, waits for what is queued to be written, and disposes the store.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        Close();
         await _loop.ConfigureAwait(false);
     }
 
     /// <summary>Closes the queue; the loop writes what is queued and then disposes the store.</summary>
-    public void Close() => _queue.Writer.TryComplete();
+    public void Close()
+    {
+        IsClosed = true;
+        _queue.Writer.TryComplete();
+    }
+
+    /// <summary>Gets a value indicating whether the queue was closed (shutting down).</summary>
+    private bool IsClosed { get => Volatile.Read(ref _closed); set => Volatile.Write(ref _closed, value); }
 
     private async Task RunAsync()
     {
@@ -106,17 +137,40 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
                 {
                     Volatile.Write(ref _batches, _batches + 1);
                     Volatile.Write(ref _taken, _taken + batch.Count);
-                    await WriteAsync(batch).ConfigureAwait(false);
+                    if (_stored is null)
+                    {
+                        await WriteAsync(batch).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await WriteBehindAsync(batch).ConfigureAwait(false);
+                    }
+
                     batch.Clear();
                 }
             }
         }
         finally
         {
-            // Under the gate: a history read in progress finishes first.
+            // Under the gate: a history read in progress finishes first. Clean only when nothing accepted was given up.
             await _gate.WaitAsync().ConfigureAwait(false);
-            _history.Dispose();
-            _gate.Release();
+            try
+            {
+                if (!_lost)
+                {
+                    await _history.MarkCleanAsync(_time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+#pragma warning disable CA1031 // Not marked clean: the next start takes the end for unclean and changes the epochs, which is safe.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+            finally
+            {
+                _history.Dispose();
+                _gate.Release();
+            }
         }
     }
 
@@ -163,6 +217,49 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
             _gate.Release();
         }
     }
+
+    /// <summary>Stores a batch already delivered, trying again until it is stored (or, once the queue is closed, given up).</summary>
+    private async Task WriteBehindAsync(List<SqliteAppend> batch)
+    {
+        var wait = FirstRetry;
+        for (var attempt = 1; ; attempt++)
+        {
+            var stored = false;
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await _history.AppendAsync(batch, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                Volatile.Write(ref _failure, null);
+                stored = true;
+            }
+#pragma warning disable CA1031 // Kept and tried again: the publications were delivered, and history must not lose them.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Volatile.Write(ref _failure, ex);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            _stored!(stored ? batch : null);
+            if (stored)
+            {
+                return;
+            }
+
+            if (IsClosed && attempt >= ShutdownAttempts)
+            {
+                _lost = true;
+                _stored!(batch);
+                return;
+            }
+
+            await Task.Delay(IsClosed ? FirstRetry : wait, _time).ConfigureAwait(false);
+            wait = wait * 2 < LongestRetry ? wait * 2 : LongestRetry;
+        }
+    }
 }
 
 /// <summary>One publication waiting for <see cref="SqliteHistoryWriter"/>: queued, taken by a batch, or cancelled.</summary>
@@ -178,10 +275,17 @@ internal sealed class SqliteAppend(ChannelPublication publication, ChannelHistor
 
     public ChannelHistoryLimits Limits { get; } = limits;
 
+    /// <summary>Gets the epoch the offset was given in, when written behind (<see langword="null"/> for the group commit).</summary>
+    public string? Epoch { get; private init; }
+
     /// <summary>Gets or sets the stored publication, positioned at its offset, once its batch is written.</summary>
     public ChannelPublication? Positioned { get; set; }
 
     public Task<long> Task => _outcome.Task;
+
+    /// <summary>A publication positioned and delivered already, to write behind.</summary>
+    public static SqliteAppend Behind(ChannelPublication positioned, ChannelHistoryLimits limits, string epoch) =>
+        new(positioned, limits) { Positioned = positioned, Epoch = epoch };
 
     /// <summary>Claims the item for a batch; false when its publisher was cancelled first.</summary>
     public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Waiting) == Waiting;

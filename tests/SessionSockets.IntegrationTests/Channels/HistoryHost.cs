@@ -7,11 +7,11 @@ namespace SessionSockets.IntegrationTests.Channels;
 /// The test host with history namespaces: <c>hist:</c> (100 publications, 5 minutes), <c>small:</c> (3), <c>ttl:</c>
 /// (1 minute), and <c>plain:</c> without history; <c>publish</c> publishes <c>{n}</c> to <c>data.channel</c> and
 /// replies with the offset. The channel engine is SQLite's (the default with <c>AddSqliteStore</c>) or, with
-/// <c>inProcess</c>, the in-process one.
+/// <c>inProcess</c>, the in-process one; <c>writeBehind</c> makes SQLite's write history behind delivery.
 /// </summary>
 internal static class HistoryHost
 {
-    public static Task<TestHost> StartAsync(bool inProcess = false, TimeProvider? time = null, Action<ISessionSocketsBuilder>? store = null) =>
+    public static Task<TestHost> StartAsync(bool inProcess = false, TimeProvider? time = null, Action<ISessionSocketsBuilder>? store = null, bool writeBehind = false) =>
         TestHost.StartAsync(
             o => o.RateLimit.MessagesPerSecond = 0,
             store: store,
@@ -32,6 +32,11 @@ internal static class HistoryHost
                 if (inProcess)
                 {
                     sockets.AddChannelEngine<InProcessChannelEngine>();
+                }
+
+                if (writeBehind)
+                {
+                    sockets.Services.Configure<SessionSockets.Sqlite.SqliteStoreOptions>(o => o.HistoryWriteBehind = true);
                 }
             });
 

@@ -5,16 +5,17 @@ namespace SessionSockets.IntegrationTests.Channels;
 /// <c>since</c> while another client publishes continuously; what it got before the drop, then recovered, then live,
 /// has consecutive offsets with no gap and no duplicate. Seeds are fixed, so a failure names the schedule that broke it.
 /// </summary>
-[TestFixture(false)]
-[TestFixture(true)]
-public sealed class RecoveryPropertyTests(bool inProcess)
+[TestFixture("sqlite")]
+[TestFixture("sqlite-write-behind")]
+[TestFixture("inprocess")]
+public sealed class RecoveryPropertyTests(string engine)
 {
     private const int Seeds = 50;
 
     [Test]
     public async Task ResubscribeWithSince_WhilePublishing_GivesEveryOffsetOnce_InOrder()
     {
-        await using var host = await HistoryHost.StartAsync(inProcess);
+        await using var host = await HistoryHost.StartAsync(inProcess: engine == "inprocess", writeBehind: engine == "sqlite-write-behind");
         using var publisher = await host.ConnectBoundAsync("publisher");
         for (var seed = 0; seed < Seeds; seed++)
         {

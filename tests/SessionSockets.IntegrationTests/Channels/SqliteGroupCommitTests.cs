@@ -67,7 +67,7 @@ public sealed class SqliteGroupCommitTests
         {
             // In force when the lock is released: every batch waiting for it is refused at its first insert.
             await held.ExecuteAsync("""
-                CREATE TRIGGER fail_publications BEFORE INSERT ON session_sockets_publications
+                CREATE TRIGGER fail_publications BEFORE INSERT ON session_sockets_publication_chunks
                 BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
                 """);
             publishes = await QueueBehindFirstAsync(host, engine, 10);
@@ -227,7 +227,7 @@ public sealed class SqliteGroupCommitTests
     }
 
     /// <summary>Another connection holding the file's write lock (<c>BEGIN IMMEDIATE</c>) until disposed, when it commits.</summary>
-    private sealed class WriteLock : IAsyncDisposable
+    internal sealed class WriteLock : IAsyncDisposable
     {
         private readonly SqliteConnection _connection;
 

@@ -80,7 +80,7 @@ public sealed class SqliteHistorySweepTests
         await using var connection = new SqliteConnection($"Data Source={DatabasePath};Default Timeout=30");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM session_sockets_publications";
+        command.CommandText = "SELECT count(*) FROM session_sockets_publication_chunks";
         return (long)(await command.ExecuteScalarAsync())!;
     }
 }

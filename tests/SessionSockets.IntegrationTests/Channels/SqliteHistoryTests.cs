@@ -56,7 +56,7 @@ public sealed class SqliteHistoryTests
 
         // A real failure inside the transaction, after the channel's offset was bumped: the insert is refused.
         await ExecuteAsync(host, """
-            CREATE TRIGGER fail_publications BEFORE INSERT ON session_sockets_publications
+            CREATE TRIGGER fail_publications BEFORE INSERT ON session_sockets_publication_chunks
             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;
             """);
         Assert.That(
@@ -89,7 +89,7 @@ public sealed class SqliteHistoryTests
         Assert.That((await alice.ReceiveAsync()).Str("id"), Is.EqualTo("u"));
 
         // Behind the library's back: the history is gone.
-        await ExecuteAsync(host, "DROP TABLE session_sockets_publications; DROP TABLE session_sockets_channels;");
+        await ExecuteAsync(host, "DROP TABLE session_sockets_publication_chunks; DROP TABLE session_sockets_channels;");
         await alice.SendAsync("subscribe", "fails", new { channel = "hist:a", since = new { epoch, offset = 2 } });
         var unavailable = await alice.ReceiveAsync();
         Assert.That(unavailable.ErrorCode(), Is.EqualTo("unavailable"), unavailable.ToString());
