@@ -21,8 +21,8 @@
 # TWO_NODES_PUBLISHERS (4), TWO_NODES_DURATION (= DURATION), PG_START (0; 1 starts tests/postgres.sh when
 # SESSIONSOCKETS_PG is not set; without a server the two-node row is skipped and says so), REDIS_START (0; 1 starts
 # tests/redis.sh when SESSIONSOCKETS_REDIS is not set: the Redis vs PostgreSQL rows, skipped and said so without it),
-# REVOCATIONS (200 revocations per engine), PUBLISH_ROUNDS (3 rounds of the four channel-publish scenarios),
-# (five scenarios: in-process and SQLite with and without history, and SQLite with HistoryWriteBehind), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS (100000 for history-bytes),
+# REVOCATIONS (200 revocations per engine), PUBLISH_ROUNDS (3 rounds of the five channel-publish
+# scenarios: in-process and SQLite with and without history, and SQLite with HistoryWriteBehind), PUBLISH_PUBLISHERS (8), PUBLISH_DURATION (= DURATION), HISTORY_PUBLICATIONS (100000 for history-bytes),
 # HISTORY_PUBLICATIONS_PG (5000: one transaction each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
