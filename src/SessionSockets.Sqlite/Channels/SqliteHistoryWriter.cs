@@ -44,7 +44,7 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
     private readonly Action<List<SqliteAppend>?>? _stored;
     private Exception? _failure;
     private bool _lost;
-    private bool _closed;
+    private volatile bool _closed;
     private long _batches;
     private long _taken;
 
@@ -111,12 +111,9 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
     /// <summary>Closes the queue; the loop writes what is queued and then disposes the store.</summary>
     public void Close()
     {
-        IsClosed = true;
+        _closed = true;
         _queue.Writer.TryComplete();
     }
-
-    /// <summary>Gets a value indicating whether the queue was closed (shutting down).</summary>
-    private bool IsClosed { get => Volatile.Read(ref _closed); set => Volatile.Write(ref _closed, value); }
 
     private async Task RunAsync()
     {
@@ -249,14 +246,14 @@ internal sealed class SqliteHistoryWriter : IAsyncDisposable
                 return;
             }
 
-            if (IsClosed && attempt >= ShutdownAttempts)
+            if (_closed && attempt >= ShutdownAttempts)
             {
                 _lost = true;
                 _stored!(batch);
                 return;
             }
 
-            await Task.Delay(IsClosed ? FirstRetry : wait, _time).ConfigureAwait(false);
+            await Task.Delay(_closed ? FirstRetry : wait, _time).ConfigureAwait(false);
             wait = wait * 2 < LongestRetry ? wait * 2 : LongestRetry;
         }
     }
