@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Text.Json;
+using SessionSockets.Protocol;
 
 namespace SessionSockets.Channels;
 
@@ -153,14 +153,19 @@ internal static class ChannelJson
 
     private static byte[] Write(Action<Utf8JsonWriter> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
+        // This thread's writer and buffer, as the envelopes use: the data is copied out before the envelope is written.
+        var writer = EnvelopeWriter.Rent(out var buffer);
+        try
         {
             writer.WriteStartObject();
             body(writer);
             writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
         }
-
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            EnvelopeWriter.Return(writer, buffer);
+        }
     }
 }

@@ -106,6 +106,13 @@ internal sealed class ConnectionMessageContext : MessageContext
         _connection.Reply(EnvelopeWriter.WriteRaw(Type, Id, utf8Data));
     }
 
+    /// <summary>Replies with a frame already written for this message (<see cref="EnvelopeWriter.WriteWith"/>).</summary>
+    internal void ReplyFrame(byte[] frame)
+    {
+        MarkReplied();
+        _connection.Reply(frame);
+    }
+
     public void Reset(string type, string? id, ReadOnlyMemory<byte> data)
     {
         Type = type;

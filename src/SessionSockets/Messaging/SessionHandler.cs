@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using SessionSockets.Diagnostics;
+using SessionSockets.Protocol;
 using SessionSockets.Sessions;
 
 namespace SessionSockets.Messaging;
@@ -15,7 +15,8 @@ internal sealed class SessionHandler : IMessageHandler
 
     public async ValueTask HandleAsync(MessageContext context, CancellationToken cancellationToken)
     {
-        var connection = ((ConnectionMessageContext)context).Connection;
+        var connectionContext = (ConnectionMessageContext)context;
+        var connection = connectionContext.Connection;
         var endpoint = connection.Endpoint;
         var token = ReadToken(context.Data.Span);
 
@@ -29,7 +30,7 @@ internal sealed class SessionHandler : IMessageHandler
         {
             // The store could not answer: nothing is decided and the binding stays as it was.
             Log.StoreUnavailable(endpoint.Logger, ex);
-            context.ReplyRaw("""{"status":"unavailable"}"""u8);
+            connectionContext.ReplyFrame(Reply(context, "unavailable", null));
             return;
         }
 
@@ -42,14 +43,14 @@ internal sealed class SessionHandler : IMessageHandler
                 return;
             }
 
-            context.ReplyRaw(ReplyData("valid", session));
+            connectionContext.ReplyFrame(Reply(context, "valid", session));
             return;
         }
 
         connection.Unbind();
         var status = SessionValidator.StatusName(result.Status);
         Log.SessionRejected(endpoint.Logger, connection.Id, status);
-        context.ReplyRaw(ReplyData(status, null));
+        connectionContext.ReplyFrame(Reply(context, status, null));
         if (connection.RecordFailedSessionAttempt())
         {
             connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "too many failed session attempts");
@@ -109,23 +110,19 @@ internal sealed class SessionHandler : IMessageHandler
     }
 
     // Written by hand: the protocol's names are fixed (not the application's naming policy), and nothing here needs the
-    // application's JSON metadata, which under Native AOT knows only the application's own types.
-    private static byte[] ReplyData(string status, SessionInfo? session)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
+    // application's JSON metadata, which under Native AOT knows only the application's own types. Written into the
+    // envelope itself, so a reply allocates its frame and nothing else.
+    private static byte[] Reply(MessageContext context, string status, SessionInfo? session) =>
+        EnvelopeWriter.WriteWith(context.Type, context.Id, (status, session), static (writer, state) =>
         {
             writer.WriteStartObject();
-            writer.WriteString("status"u8, status);
-            if (session is not null)
+            writer.WriteString("status"u8, state.status);
+            if (state.session is { } bound)
             {
-                writer.WriteString("userId"u8, session.UserId);
-                writer.WriteString("expiresAt"u8, session.ExpiresAt.UtcDateTime);
+                writer.WriteString("userId"u8, bound.UserId);
+                writer.WriteString("expiresAt"u8, bound.ExpiresAt.UtcDateTime);
             }
 
             writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+        });
 }

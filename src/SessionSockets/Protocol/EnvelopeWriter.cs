@@ -133,6 +133,27 @@ internal static class EnvelopeWriter
         }
     }
 
+    /// <summary>
+    /// Writes an envelope whose <c>data</c> <paramref name="writeData"/> writes straight into the frame: for the protocol's
+    /// own replies, whose names are fixed and need none of the application's JSON metadata. One allocation, the frame.
+    /// </summary>
+    public static byte[] WriteWith<TState>(string type, string? id, TState state, Action<Utf8JsonWriter, TState> writeData)
+    {
+        var writer = Rent(out var buffer);
+        try
+        {
+            WriteHead(writer, type, id);
+            writeData(writer, state);
+            writer.WriteEndObject();
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            Return(writer, buffer);
+        }
+    }
+
     public static byte[] WriteError(string? id, string code, string message)
     {
         var writer = Rent(out var buffer);
@@ -181,7 +202,11 @@ internal static class EnvelopeWriter
         return splicePoint;
     }
 
-    private static Utf8JsonWriter Rent(out ArrayBufferWriter<byte> buffer)
+    /// <summary>
+    /// Takes this thread's writer and buffer (new ones when they are out: a nested rental never shares them). Give them
+    /// back with <see cref="Return"/> once the written bytes are copied out.
+    /// </summary>
+    internal static Utf8JsonWriter Rent(out ArrayBufferWriter<byte> buffer)
     {
         buffer = t_buffer ?? new ArrayBufferWriter<byte>(512);
         t_buffer = null;
@@ -199,7 +224,8 @@ internal static class EnvelopeWriter
         return writer;
     }
 
-    private static void Return(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    /// <summary>Gives back what <see cref="Rent"/> took, emptied, unless the buffer grew too large to keep.</summary>
+    internal static void Return(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
     {
         if (buffer.Capacity > 64 * 1024)
         {

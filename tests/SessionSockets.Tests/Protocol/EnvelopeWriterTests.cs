@@ -29,6 +29,26 @@ public class EnvelopeWriterTests
     }
 
     [Test]
+    public void WriteWith_DataWrittenInTheFrame_AndANestedWriteOnTheSameThread_KeepsBothWhole()
+    {
+        byte[]? inner = null;
+        var outer = EnvelopeWriter.WriteWith("session", "7", "alice <&>", (writer, user) =>
+        {
+            // A frame written while this thread's writer is rented must not share it.
+            inner = EnvelopeWriter.WriteRaw("ping", "8", "{}"u8);
+            writer.WriteStartObject();
+            writer.WriteString("userId"u8, user);
+            writer.WriteEndObject();
+        });
+        var next = EnvelopeWriter.WriteRaw("ping", "9", "{}"u8);
+
+        Assert.That(Encoding.UTF8.GetString(outer), Is.EqualTo("{\"type\":\"session\",\"id\":\"7\",\"data\":{\"userId\":\"alice \\u003C\\u0026\\u003E\"}}"));
+        Assert.That(Encoding.UTF8.GetString(inner!), Is.EqualTo("{\"type\":\"ping\",\"id\":\"8\",\"data\":{}}"));
+        Assert.That(Encoding.UTF8.GetString(next), Is.EqualTo("{\"type\":\"ping\",\"id\":\"9\",\"data\":{}}"), "the returned writer is reused, and the frames before it are copies");
+        Assert.That(Encoding.UTF8.GetString(outer), Does.StartWith("{\"type\":\"session\""));
+    }
+
+    [Test]
     public void Write_WithoutId_HasNoIdProperty()
     {
         var json = Parse(EnvelopeWriter.Write("push", null, 5, Web));
