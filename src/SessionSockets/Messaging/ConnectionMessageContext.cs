@@ -100,11 +100,7 @@ internal sealed class ConnectionMessageContext : MessageContext
         }
     }
 
-    internal override void ReplyRaw(ReadOnlySpan<byte> utf8Data)
-    {
-        MarkReplied();
-        _connection.Reply(EnvelopeWriter.WriteRaw(Type, Id, utf8Data));
-    }
+    internal override void ReplyRaw(ReadOnlySpan<byte> utf8Data) => ReplyFrame(EnvelopeWriter.WriteRaw(Type, Id, utf8Data));
 
     /// <summary>Replies with a frame already written for this message (<see cref="EnvelopeWriter.WriteWith"/>).</summary>
     internal void ReplyFrame(byte[] frame)

@@ -45,7 +45,6 @@ public class EnvelopeWriterTests
         Assert.That(Encoding.UTF8.GetString(outer), Is.EqualTo("{\"type\":\"session\",\"id\":\"7\",\"data\":{\"userId\":\"alice \\u003C\\u0026\\u003E\"}}"));
         Assert.That(Encoding.UTF8.GetString(inner!), Is.EqualTo("{\"type\":\"ping\",\"id\":\"8\",\"data\":{}}"));
         Assert.That(Encoding.UTF8.GetString(next), Is.EqualTo("{\"type\":\"ping\",\"id\":\"9\",\"data\":{}}"), "the returned writer is reused, and the frames before it are copies");
-        Assert.That(Encoding.UTF8.GetString(outer), Does.StartWith("{\"type\":\"session\""));
     }
 
     [Test]
